@@ -1,0 +1,44 @@
+-- partkeeper: the one manifest. Apply with, from the project root:
+--   psql -v ON_ERROR_STOP=1 -f sql/install.sql
+-- Every file is listed here in the order it runs. The whole install is one transaction: it either
+-- completes or changes nothing, and running it again is always safe (upgrade in place).
+begin;
+-- one install at a time
+do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
+
+\ir schema/0000_bootstrap.sql
+\ir schema/0001_engine_tables.sql
+
+\ir functions/version.sql
+\ir functions/now.sql
+\ir functions/month_start.sql
+\ir functions/key_expr.sql
+\ir functions/key_value.sql
+\ir functions/bound_literal.sql
+\ir functions/partition_name.sql
+\ir functions/table_info.sql
+\ir functions/partition_bounds.sql
+\ir functions/config_for.sql
+\ir functions/write_log.sql
+\ir functions/execute_with_retry.sql
+\ir functions/lock_table_runs.sql
+\ir functions/default_months.sql
+\ir functions/add_partition.sql
+\ir functions/ensure_default.sql
+\ir functions/create_partition.sql
+\ir functions/register_table.sql
+\ir functions/configure.sql
+\ir functions/unregister_table.sql
+\ir functions/maintain_table.sql
+\ir functions/maintain_all.sql
+\ir triggers/ensure_partition_exists.sql
+
+\ir adopt/original_design.sql
+\ir public/create_monthly_partition.sql
+\ir public/ensure_livechat_partitions.sql
+\ir public/maintain_livechat_partitions.sql
+\ir functions/grant_maintenance.sql
+
+\ir tables/livechat_messages.sql
+\ir privileges.sql
+commit;

@@ -1,0 +1,39 @@
+create or replace function public.ensure_livechat_partitions()
+returns text[]
+language plpgsql
+volatile
+as $$
+/*
+ * The original interface: SELECT ensure_livechat_partitions();
+ * Makes sure the partitions of public.livechat_messages for the current month (partkeeper.now())
+ * and the next `premake` months (2 by default) exist, running maintenance for the table and
+ * waiting up to lock_timeout for a run already in progress. Returns the names of the partitions
+ * that cover that span, oldest first.
+ * Errors: PK002 when the table does not exist, PK004 when it is not registered, PK005 when a run
+ * in progress did not finish in time, PK008 when the months could not all be made (the hint
+ * carries maintenance's warnings).
+ */
+declare
+    v_table regclass := pg_catalog.to_regclass('public.livechat_messages');
+    v_result jsonb;
+begin
+    if v_table is null then
+        raise exception 'table public.livechat_messages does not exist'
+            using errcode = 'PK002', hint = 'Run sql/install.sql, which creates or adopts it.';
+    end if;
+    v_result := partkeeper.maintain_table(v_table, true);
+    if v_result ->> 'horizon' is null or (v_result ->> 'horizon')::timestamptz < (v_result ->> 'horizon_target')::timestamptz then
+        raise exception 'partitions of % up to % could not all be made', v_table, v_result ->> 'horizon_target'
+            using errcode = 'PK008', hint = coalesce(v_result ->> 'warnings', 'See partkeeper.log.');
+    end if;
+    return array(
+        select b.partition::text
+          from partkeeper.partition_bounds(v_table) b
+         where not b.is_default
+           and b.upper > partkeeper.month_start((v_result ->> 'clock')::timestamptz, (partkeeper.config_for(v_table)).time_zone)
+           and b.lower < (v_result ->> 'horizon_target')::timestamptz
+         order by b.lower);
+end
+$$;
+
+comment on function public.ensure_livechat_partitions() is 'partkeeper: make sure the current and the next premake months of livechat_messages have partitions';

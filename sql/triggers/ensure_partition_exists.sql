@@ -1,0 +1,41 @@
+create or replace function partkeeper.ensure_partition_exists()
+returns trigger
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+set timezone = 'UTC'
+as $$
+/*
+ * BEFORE INSERT row trigger of a managed table's DEFAULT partition (created by ensure_default,
+ * arguments: key column name, key type). PostgreSQL routes a row before any row trigger runs and
+ * refuses DDL on a table its own statement is inserting into, so no trigger can create the missing
+ * partition. What this one does is what PostgreSQL allows: the row is kept (always returned
+ * unchanged, even if recording fails), and the first row of each month is recorded in
+ * partkeeper.pending and signalled with NOTIFY partkeeper ({"table", "month"}) so maintenance, or
+ * anything LISTENing, places it. Rows that found their own partition never reach this trigger.
+ * SECURITY DEFINER so an insert-only role can record; it touches only partkeeper.pending.
+ */
+declare
+    v_parent regclass;
+    v_month timestamptz;
+begin
+    begin
+        select i.inhparent into v_parent from pg_inherits i where i.inhrelid = TG_RELID;
+        v_month := coalesce(
+            partkeeper.month_start(
+                partkeeper.key_value(to_jsonb(NEW) ->> TG_ARGV[0], TG_ARGV[1]::regtype),
+                (select c.time_zone from partkeeper.config c where c.parent = v_parent)),
+            '-infinity');
+        if not exists (select from partkeeper.pending p where p.parent = v_parent and p.month_start = v_month) then
+            insert into partkeeper.pending (parent, month_start, first_seen)
+            values (v_parent, v_month, partkeeper.now())
+            on conflict do nothing;
+            perform pg_notify('partkeeper', json_build_object('table', v_parent::text, 'month', v_month)::text);
+        end if;
+    exception when others then
+        raise warning 'partkeeper: row kept in % but not recorded: %', TG_TABLE_NAME, sqlerrm;
+    end;
+    return NEW;
+end
+$$;
