@@ -1,0 +1,61 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from './db.ts';
+
+/** The repository root, from this module's location so that cwd does not matter. */
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+export const MANIFEST = 'sql/install.sql';
+
+// psql's include-relative, long or short form, path optionally single-quoted.
+const INCLUDE = /^\s*\\(?:ir|include_relative)\s+(?:'([^']+)'|(\S+))\s*$/;
+const META = /^\s*\\/;
+
+type Part = { kind: 'sql'; text: string } | { kind: 'file'; rel: string; parts: Part[] };
+
+// Line-based on purpose: the manifest convention is one `\ir` per line, and a
+// plain-SQL bundle must not contain any other psql meta-command.
+function expand(root: string, rel: string, stack: string[]): Part[] {
+  const abs = path.join(root, rel);
+  if (stack.includes(rel)) throw new Error(`\\ir cycle: ${[...stack, rel].join(' -> ')}`);
+  if (!existsSync(abs)) throw new Error(`${stack.at(-1) ?? 'manifest'}: included file ${rel} does not exist`);
+  const parts: Part[] = [];
+  const lines = readFileSync(abs, 'utf8').split('\n');
+  lines.forEach((line, i) => {
+    const inc = INCLUDE.exec(line);
+    if (inc) {
+      const child = path.posix.normalize(path.posix.join(path.posix.dirname(rel), (inc[1] ?? inc[2])!));
+      parts.push({ kind: 'file', rel: child, parts: expand(root, child, [...stack, rel]) });
+    } else if (META.test(line)) {
+      throw new Error(`${rel}:${i + 1}: psql meta-command not allowed (only \\ir is): ${line.trim()}`);
+    } else {
+      // Re-join with the newline split removed, except after the file's last line.
+      parts.push({ kind: 'sql', text: i < lines.length - 1 ? `${line}\n` : line });
+    }
+  });
+  return parts;
+}
+
+/** Files included by the manifest, depth-first in include order, repo-relative (duplicates kept so tests can see them). */
+export function manifestFiles(root = repoRoot, manifest = MANIFEST): string[] {
+  const walk = (parts: Part[]): string[] => parts.flatMap((p) => (p.kind === 'file' ? [p.rel, ...walk(p.parts)] : []));
+  return walk(expand(root, manifest, []));
+}
+
+/** The manifest as one plain SQL script: each `\ir` line replaced by the file's content. */
+export function bundleScript(root = repoRoot, manifest = MANIFEST): string {
+  const render = (parts: Part[]): string =>
+    parts
+      .map((p) => {
+        if (p.kind === 'sql') return p.text;
+        const body = render(p.parts);
+        return body.endsWith('\n') ? body : `${body}\n`;
+      })
+      .join('');
+  return render(expand(root, manifest, []));
+}
+
+/** Installs the current bundle the way psql-less environments do. */
+export async function applyBundle(db: Db, root = repoRoot): Promise<void> {
+  await db.exec(bundleScript(root));
+}

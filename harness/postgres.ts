@@ -1,0 +1,72 @@
+import pg from 'pg';
+import { DbError, Session, TEXT_ARRAY_OIDS, textParsers, toNotice, type Db, type Notice } from './db.ts';
+
+// Same value shapes as PGlite: date/time, int8 and numeric stay text, arrays of
+// them become string[] (the text[] parser), json/jsonb use pg's JSON parser.
+const builtin = pg.types.getTypeParser as (oid: number, format?: string) => (value: string) => unknown;
+const textArray = builtin(1009 /* text[] */);
+// JS Date parameters as UTC, as PGlite sends them (pg would use the process's zone).
+pg.defaults.parseInputDatesAsUTC = true;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    textParsers[oid] ?? (TEXT_ARRAY_OIDS.includes(oid) ? textArray : builtin(oid, format))) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * One pg.Client, not a pool: session state (SET partkeeper.now, temp tables,
+ * advisory locks) must stick to the connection the test holds.
+ */
+export async function openPostgres(url: string): Promise<Db> {
+  const client = new pg.Client({ connectionString: url, types, application_name: 'partkeeper-harness' });
+  // A dead connection must fail every later call with the reason, as a DbError:
+  // the server's FATAL (57P01 terminated, 57P02 crash...) when it sent one, else
+  // 08006 connection_failure (reset, EOF). pg reports deaths while idle as an
+  // 'error' event, which would also crash the process if nobody listened.
+  let lost: unknown;
+  client.on('error', (e) => (lost ??= e));
+  const dead = (e: unknown) => {
+    for (const c of [lost, e]) {
+      const d = DbError.from(c);
+      if (d instanceof DbError) return d;
+    }
+    const cause = lost ?? e;
+    return new DbError({ code: '08006', message: `connection lost: ${cause instanceof Error ? cause.message : String(cause)}` }, cause);
+  };
+  let notify: (n: Notice) => void = () => {};
+  client.on('notice', (m) => notify(toNotice(m)));
+  await client.connect();
+
+  const run = async (config: pg.QueryConfig, onNotice: (n: Notice) => void) => {
+    if (lost) throw dead(lost);
+    notify = onNotice;
+    try {
+      return await client.query(config);
+    } catch (e) {
+      if (/^(FATAL|PANIC)$/.test((e as { severity?: string }).severity ?? '')) lost ??= e;
+      throw lost ? dead(e) : e;
+    }
+  };
+  return new Session({
+    kind: 'postgres',
+    // queryMode 'extended' even without parameters: like PGlite, one statement only.
+    rows: async (sql, params, onNotice) => (await run({ text: sql, values: params, queryMode: 'extended' } as pg.QueryConfig, onNotice)).rows,
+    script: async (sql, onNotice) => void (await run({ text: sql }, onNotice)),
+    close: () => client.end(),
+  });
+}
+
+/** The same server URL pointing at another database (works for socket and TCP URLs). */
+export function withDatabase(url: string, database: string): string {
+  const m = /^(postgres(?:ql)?:\/\/[^/?#]*)(\/[^?#]*)?(.*)$/.exec(url);
+  if (!m) throw new Error(`not a postgres:// URL: ${url}`);
+  return `${m[1]}/${encodeURIComponent(database)}${m[3]}`;
+}
+
+/** Terminates the database's sessions (tests' leftovers, pg_cron workers) and drops it with its cron jobs. */
+export async function dropDatabase(a: Db, name: string): Promise<void> {
+  // WITH (FORCE) is pg_terminate_backend on every session of that database, then the drop.
+  await a.exec(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+  // pg_cron keeps jobs for other databases in its own database; left there they fail every run.
+  const [cron] = await a.query<{ ok: boolean }>(`select to_regclass('cron.job') is not null as ok`);
+  if (cron?.ok) await a.query('delete from cron.job where database = $1', [name]);
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, inject, it, onTestFinished, type TestFunction } from 'vitest';
+import { DbError, type Db } from './db.ts';
+import { applyBundle } from './manifest.ts';
+import { openPglite } from './pglite.ts';
+import { dropDatabase, openPostgres, withDatabase } from './postgres.ts';
+
+export { DbError, type Db, type Notice } from './db.ts';
+export { setClock, setDatabaseClock } from './clock.ts';
+export { applyBundle, bundleScript, manifestFiles, repoRoot } from './manifest.ts';
+
+/** What the postgres project's globalSetup hands to test workers. */
+export interface ServerInfo {
+  adminUrl: string;
+  hasPgCron: boolean;
+  /** Prefix of this run's databases, so teardown can sweep leftovers on a shared server. */
+  runId: string;
+}
+declare module 'vitest' {
+  export interface ProvidedContext {
+    partkeeperServer: ServerInfo;
+  }
+}
+
+const env = process.env.PARTKEEPER_TARGET ?? 'pglite';
+if (env !== 'pglite' && env !== 'postgres') throw new Error(`PARTKEEPER_TARGET must be pglite or postgres, not ${env}`);
+export const target: 'pglite' | 'postgres' = env;
+
+const info: ServerInfo | undefined = target === 'postgres' ? inject('partkeeperServer') : undefined;
+export const hasPgCron = info?.hasPgCron ?? false;
+
+function server(): ServerInfo {
+  if (!info) {
+    throw new Error(
+      target === 'postgres'
+        ? 'no PostgreSQL server was provided: run through the vitest "postgres" project (its globalSetup starts one, or uses DATABASE_URL)'
+        : 'this needs a PostgreSQL server, but PARTKEEPER_TARGET is pglite: use describeServer/itServer',
+    );
+  }
+  return info;
+}
+
+let admin: Promise<Db> | undefined;
+/** Server only: a connection to the maintenance database (creates/drops test databases). */
+export function adminDb(): Promise<Db> {
+  return (admin ??= openPostgres(server().adminUrl));
+}
+
+export type TestDb = Db & {
+  /** Database name (PGlite: always "postgres"). */
+  readonly name: string;
+  /** Server only: URL of this database, e.g. for a CLI child process. */
+  readonly url?: string;
+  /** Server only: another session on the same database, closed by drop(). */
+  connect(): Promise<Db>;
+  /** Closes every connection and drops the database; idempotent, also done automatically. */
+  drop(): Promise<void>;
+};
+
+const open = new Set<TestDb>();
+// Databases made outside a test (beforeAll) are dropped when the file ends.
+// This hook lands on the importing test file's root suite.
+afterAll(async () => {
+  await Promise.allSettled([...open].map((db) => db.drop()));
+  await (await admin)?.close();
+  admin = undefined;
+});
+
+/** A brand-new database for one test (or one file, from beforeAll), bundle installed unless bundle: false. */
+export async function freshDb(opts: { bundle?: boolean } = {}): Promise<TestDb> {
+  const db = target === 'pglite' ? await pgliteDb() : await serverDb();
+  try {
+    // Inside a test: drop it as soon as the test ends; elsewhere the file-level hook does it.
+    onTestFinished(() => db.drop());
+  } catch {
+    // not inside a test
+  }
+  if (opts.bundle ?? true) {
+    try {
+      await applyBundle(db);
+    } catch (e) {
+      await db.drop();
+      throw e;
+    }
+  }
+  return db;
+}
+
+function asTestDb(db: Db, name: string, url: string | undefined, release: () => Promise<void>): TestDb {
+  const others: Db[] = [];
+  let dropped: Promise<void> | undefined;
+  const tdb: TestDb = Object.assign(db, {
+    name,
+    url,
+    async connect(): Promise<Db> {
+      if (!url) throw new Error('PGlite has a single connection: multi-session tests must use describeServer/itServer');
+      const other = await openPostgres(url);
+      others.push(other);
+      return other;
+    },
+    drop(): Promise<void> {
+      open.delete(tdb);
+      return (dropped ??= (async () => {
+        await Promise.allSettled([db, ...others].map((c) => c.close()));
+        await release();
+      })());
+    },
+  });
+  open.add(tdb);
+  return tdb;
+}
+
+async function pgliteDb(): Promise<TestDb> {
+  return asTestDb(await openPglite(), 'postgres', undefined, async () => {});
+}
+
+async function serverDb(): Promise<TestDb> {
+  const { adminUrl, runId } = server();
+  const a = await adminDb();
+  const name = `pk_${runId}_${randomBytes(4).toString('hex')}`;
+  // template0: a shared DATABASE_URL server may have things installed in template1.
+  await a.exec(`CREATE DATABASE ${name} TEMPLATE template0`);
+  const url = withDatabase(adminUrl, name);
+  const db = await openPostgres(url).catch(async (e) => {
+    await a.exec(`DROP DATABASE IF EXISTS ${name}`);
+    throw e;
+  });
+  return asTestDb(db, name, url, () => dropDatabase(a, name));
+}
+
+const SKIP = target !== 'postgres';
+const skipped = (name: string) => (SKIP ? `${name} [server only: skipped on ${target}]` : name);
+/** A suite that needs a real server (several sessions, backends, crash); reported as skipped on PGlite. */
+export const describeServer = (name: string, fn: () => void): void => {
+  describe.skipIf(SKIP)(skipped(name), fn);
+};
+/** A test that needs a real server; reported as skipped on PGlite. */
+export const itServer = (name: string, fn: TestFunction, timeout?: number): void => {
+  it.skipIf(SKIP)(skipped(name), fn, timeout);
+};
+
+/** Awaits a rejection carrying SQLSTATE `code` and returns the error for further checks. */
+export async function expectSqlState(promise: Promise<unknown>, code: string): Promise<DbError> {
+  const outcome = await promise.then(
+    () => ({ failed: false as const }),
+    (error: unknown) => ({ failed: true as const, error }),
+  );
+  if (!outcome.failed) return expect.fail(`expected SQLSTATE ${code}, but the statement succeeded`);
+  const e = outcome.error;
+  if (!(e instanceof DbError)) return expect.fail(`expected SQLSTATE ${code}, got a non-database error: ${String(e)}`);
+  if (e.code !== code) return expect.fail(`expected SQLSTATE ${code}, got ${e.code}: ${e.message}`);
+  return e;
+}
