@@ -1,0 +1,139 @@
+// Install, upgrade in place, adoption of the original table, and the documented calls.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { applyBundle, expectSqlState, freshDb, repoRoot, setClock } from '../harness/testing.ts';
+import { createOriginalTable, fingerprint, partitions, rowsByPartition } from './support.ts';
+
+describe('fresh install', () => {
+  it('creates the reference table, registers it and gives it a DEFAULT partition with the trigger', async () => {
+    const db = await freshDb();
+    const cols = await db.query<{ attname: string; type: string; notnull: boolean; identity: string }>(
+      `select attname, format_type(atttypid, atttypmod) as type, attnotnull as notnull, attidentity as identity
+         from pg_attribute where attrelid = 'livechat_messages'::regclass and attnum > 0 and not attisdropped order by attnum`,
+    );
+    expect(cols.map((c) => c.attname)).toEqual(['id', 'room_id', 'sender_id', 'body', 'created_at']);
+    expect(cols[0]!.identity).toBe('a');
+    expect(cols.find((c) => c.attname === 'created_at')).toMatchObject({ type: 'timestamp with time zone', notnull: true });
+
+    const pk = await db.one<{ def: string }>(
+      `select pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'livechat_messages'::regclass and contype = 'p'`,
+    );
+    expect(pk.def).toBe('PRIMARY KEY (id, created_at)');
+    const idx = await db.query<{ def: string }>(
+      `select pg_get_indexdef(indexrelid) as def from pg_index where indrelid = 'livechat_messages'::regclass and not indisprimary`,
+    );
+    expect(idx.map((i) => i.def).join()).toMatch(/\(room_id, created_at DESC\)/);
+
+    expect(await db.one(`select parent::text as parent, time_zone, premake from partkeeper.config`)).toEqual({
+      parent: 'livechat_messages', time_zone: 'UTC', premake: 2,
+    });
+    expect(await partitions(db)).toEqual([
+      { partition: 'livechat_messages_default', lower: null, upper: null, is_default: true },
+    ]);
+    // The trigger lives on the DEFAULT partition only: rows that find their partition pay nothing.
+    const triggers = await db.query<{ rel: string; tgname: string }>(
+      `select tgrelid::regclass::text as rel, tgname from pg_trigger
+        where not tgisinternal and tgrelid in (select 'livechat_messages'::regclass union select inhrelid from pg_inherits where inhparent = 'livechat_messages'::regclass)`,
+    );
+    expect(triggers).toEqual([{ rel: 'livechat_messages_default', tgname: 'ensure_partition_exists' }]);
+  });
+
+  it('reports the version of package.json', async () => {
+    const db = await freshDb();
+    const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { version: string };
+    expect((await db.one<{ v: string }>('select partkeeper.version() as v')).v).toBe(pkg.version);
+  });
+
+  it('uses the same defaults for unregistered tables as the config table does', async () => {
+    const db = await freshDb();
+    await db.exec(`create table ev (at timestamptz not null) partition by range (at)`);
+    const registered = await db.one(`select to_jsonb(c) - 'parent' - 'registered_at' - 'updated_at' as j from partkeeper.config c`);
+    const fallback = await db.one(`select to_jsonb(partkeeper.config_for('ev')) - 'parent' - 'registered_at' - 'updated_at' as j`);
+    expect(fallback).toEqual(registered);
+  });
+});
+
+describe('re-install', () => {
+  it('is safe: settings, partitions, rows and privileges survive, migrations run once', async () => {
+    const db = await freshDb();
+    await setClock(db, '2025-09-15 00:00+00');
+    await db.query(`select partkeeper.configure('livechat_messages', p_premake => 4)`);
+    await db.query(`select ensure_livechat_partitions()`);
+    await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'x', '2025-09-16'), (1, 1, 'late', '2023-01-01')`);
+    const before = { parts: await partitions(db), rows: await fingerprint(db), log: await db.one(`select count(*)::int as n from partkeeper.log`) };
+
+    await applyBundle(db);
+    await applyBundle(db);
+
+    expect(await partitions(db)).toEqual(before.parts);
+    expect(await fingerprint(db)).toEqual(before.rows);
+    expect(await db.one(`select count(*)::int as n from partkeeper.log`)).toEqual(before.log);
+    expect((await db.one<{ premake: number }>(`select premake from partkeeper.config`)).premake).toBe(4);
+    expect(await db.query(`select version from partkeeper.schema_version`)).toEqual([{ version: 1 }]);
+  });
+});
+
+describe('adoption of the original table', () => {
+  it('keeps its partitions and rows, replaces the original trigger and functions, and the documented calls work', async () => {
+    const db = await freshDb({ bundle: false });
+    await createOriginalTable(db);
+    // what the original design installed: a row trigger on the parent and its own functions
+    await db.exec(`
+      create function ensure_partition_exists() returns trigger language plpgsql as $$ begin return new; end $$;
+      create trigger ensure_partition_exists before insert on livechat_messages for each row execute function ensure_partition_exists();
+      create function create_monthly_partition(table_name text, start_date date) returns void language plpgsql as $$ begin end $$;
+      create function maintain_livechat_partitions() returns json language sql as $$ select '{}'::json $$;
+    `);
+    const before = { rows: await fingerprint(db), oids: await db.query(`select inhrelid::int from pg_inherits where inhparent = 'livechat_messages'::regclass order by 1`), where: await rowsByPartition(db) };
+    expect(Number(before.rows.rows)).toBe(250);
+
+    await applyBundle(db);
+    await applyBundle(db);
+
+    expect(await fingerprint(db)).toEqual(before.rows);
+    expect(await rowsByPartition(db)).toEqual(before.where);
+    const kept = await db.query(`select inhrelid::int from pg_inherits where inhparent = 'livechat_messages'::regclass order by 1`);
+    expect(kept).toEqual(expect.arrayContaining(before.oids));
+    expect(kept).toHaveLength(before.oids.length + 1); // + the DEFAULT partition
+    expect(await db.query(`select tgname from pg_trigger where tgrelid = 'livechat_messages'::regclass and not tgisinternal`)).toEqual([]);
+    expect(db.notices.map((n) => n.message).join('\n')).toMatch(/dropped the original trigger ensure_partition_exists/);
+
+    // The documented calls, exactly as written.
+    await setClock(db, '2025-08-20 10:00:00+00');
+    expect(await db.query(`SELECT create_monthly_partition('livechat_messages', '2025-09-01'::date);`)).toEqual([
+      { create_monthly_partition: 'livechat_messages_2025_09' },
+    ]);
+    expect(await db.query(`SELECT ensure_livechat_partitions();`)).toEqual([
+      { ensure_livechat_partitions: ['livechat_messages_2025_08', 'livechat_messages_2025_09', 'livechat_messages_2025_10'] },
+    ]);
+    expect(await db.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'livechat_messages_%' ORDER BY tablename;`)).toEqual(
+      ['2025_04', '2025_05', '2025_06', '2025_07', '2025_08', '2025_09', '2025_10', 'default'].map((s) => ({ tablename: `livechat_messages_${s}` })),
+    );
+    const status = (await db.one<{ s: { status: string } }>(`SELECT maintain_livechat_partitions() as s;`)).s;
+    expect(status.status).toBe('ok');
+
+    // Bounds are UTC months; the data never moved.
+    const parts = await partitions(db);
+    expect(parts.filter((p) => !p.is_default).map((p) => [p.lower, p.upper])).toEqual(
+      ['04', '05', '06', '07', '08', '09', '10'].map((m, i, all) => [
+        `2025-${m}-01 00:00:00`,
+        i + 1 < all.length ? `2025-${all[i + 1]}-01 00:00:00` : '2025-11-01 00:00:00',
+      ]),
+    );
+    expect(await fingerprint(db)).toEqual(before.rows);
+  });
+
+  it('refuses a plain livechat_messages with PK003 and a hint, and changes nothing', async () => {
+    const db = await freshDb({ bundle: false });
+    await db.exec(`
+      create table livechat_messages (id bigint primary key, room_id bigint, sender_id bigint, body text, created_at timestamptz not null);
+      insert into livechat_messages select g, 1, 1, 'm', '2025-05-01'::timestamptz + g * interval '1 day' from generate_series(1, 20) g;
+    `);
+    const before = await fingerprint(db);
+    const err = await expectSqlState(applyBundle(db), 'PK003');
+    expect(err.hint).toMatch(/RENAME/);
+    expect(await fingerprint(db)).toEqual(before);
+    expect(await db.one(`select relkind::text as k from pg_class where oid = 'livechat_messages'::regclass`)).toEqual({ k: 'r' });
+    expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
+  });
+});

@@ -1,0 +1,113 @@
+// Shared fixtures of the feature suites. They read state through the bundle's own functions and
+// the catalog; none of them re-implements a rule the SQL owns (bounds, names, windows).
+import type { Db } from '../harness/db.ts';
+
+export type Partition = { partition: string; lower: string | null; upper: string | null; is_default: boolean };
+
+/** Partitions of a table as the engine sees them, bounds printed in UTC (ISO), DEFAULT last. */
+export async function partitions(db: Db, table = 'livechat_messages'): Promise<Partition[]> {
+  return db.query<Partition>(
+    `select partition::text as partition,
+            to_char(lower at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') as lower,
+            to_char(upper at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') as upper,
+            is_default
+       from partkeeper.partition_bounds($1::regclass)`,
+    [table],
+  );
+}
+
+/** Non-default partitions sorted by lower bound are contiguous: each starts where the previous ends. */
+export function gaps(parts: Partition[]): string[] {
+  const ranged = parts.filter((p) => !p.is_default);
+  const out: string[] = [];
+  for (let i = 1; i < ranged.length; i++) {
+    if (ranged[i]!.lower !== ranged[i - 1]!.upper) out.push(`${ranged[i - 1]!.partition} .. ${ranged[i]!.partition}`);
+  }
+  return out;
+}
+
+/** Row count and an order-independent checksum of every row of a table (all partitions). */
+export async function fingerprint(db: Db, table = 'livechat_messages'): Promise<{ rows: string; sum: string }> {
+  return db.one(
+    `select count(*)::text as rows, coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))), '') as sum
+       from ${table} t`,
+  );
+}
+
+/** Rows sitting in each relation of a partitioned table, by relation name. */
+export async function rowsByPartition(db: Db, table = 'livechat_messages'): Promise<Record<string, number>> {
+  const rows = await db.query<{ rel: string; n: number }>(
+    `select tableoid::regclass::text as rel, count(*)::int as n from ${table} group by 1`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.rel, r.n]));
+}
+
+/** Rows whose partition's bounds do not contain their key (must always be 0). */
+export async function misplacedRows(db: Db, table = 'livechat_messages', column = 'created_at'): Promise<number> {
+  const { n } = await db.one<{ n: number }>(
+    `select count(*)::int as n
+       from ${table} t
+       join partkeeper.partition_bounds($1::regclass) b on b.partition = t.tableoid
+      where not b.is_default and not (t.${column} >= b.lower and t.${column} < b.upper)`,
+    [table],
+  );
+  return n;
+}
+
+export async function defaultRows(db: Db, table = 'livechat_messages'): Promise<number> {
+  const { n } = await db.one<{ n: number }>(
+    `select count(*)::int as n from only ${table}_default`,
+  );
+  return n;
+}
+
+export type Maintenance = {
+  table: string;
+  status: 'ok' | 'warning' | 'busy' | 'skipped' | 'disabled';
+  clock: string;
+  created: { partition: string; lower: string; upper: string; rows_moved: number }[];
+  rows_moved: number;
+  default_rows: number;
+  left_in_default: { month: string; rows: number; waiting_since: string; reason: string }[];
+  horizon: string | null;
+  horizon_target: string;
+  drain_window: { from: string; to: string };
+  duration_ms: number;
+  warnings: string[];
+  reason?: string;
+};
+
+export async function maintain(db: Db, table = 'livechat_messages'): Promise<Maintenance> {
+  return (await db.one<{ r: Maintenance }>('select partkeeper.maintain_table($1::regclass) as r', [table])).r;
+}
+
+export async function insertMessages(db: Db, dates: string[]): Promise<void> {
+  await db.query(
+    `insert into livechat_messages (room_id, sender_id, body, created_at)
+     select 1, 1, 'message ' || n, d from unnest($1::timestamptz[]) with ordinality as u(d, n)`,
+    [dates],
+  );
+}
+
+/** The original design's table and its five 2025 partitions, made as its own scripts did. */
+export async function createOriginalTable(db: Db, rowsPerMonth = 50): Promise<void> {
+  await db.exec(`
+    create table livechat_messages (
+      id bigint generated always as identity,
+      room_id bigint not null,
+      sender_id bigint not null,
+      body text not null,
+      created_at timestamptz not null default now(),
+      primary key (id, created_at)
+    ) partition by range (created_at);
+    create index livechat_messages_room_created_idx on livechat_messages (room_id, created_at desc);
+    create table livechat_messages_2025_04 partition of livechat_messages for values from ('2025-04-01 00:00+00') to ('2025-05-01 00:00+00');
+    create table livechat_messages_2025_05 partition of livechat_messages for values from ('2025-05-01 00:00+00') to ('2025-06-01 00:00+00');
+    create table livechat_messages_2025_06 partition of livechat_messages for values from ('2025-06-01 00:00+00') to ('2025-07-01 00:00+00');
+    create table livechat_messages_2025_07 partition of livechat_messages for values from ('2025-07-01 00:00+00') to ('2025-08-01 00:00+00');
+    create table livechat_messages_2025_08 partition of livechat_messages for values from ('2025-08-01 00:00+00') to ('2025-09-01 00:00+00');
+    insert into livechat_messages (room_id, sender_id, body, created_at)
+    select m % 7, m % 11, 'original ' || m, timestamptz '2025-04-01 00:00+00' + (m * interval '1 hour' * 3000 / (${rowsPerMonth} * 5))
+      from generate_series(0, ${rowsPerMonth * 5 - 1}) m;
+  `);
+}
