@@ -13,6 +13,8 @@ export interface ServerOptions {
   pgCron?: boolean;
   /** Parent of the cluster's temp dir. Default: $PARTKEEPER_PG_TMPDIR, /dev/shm when it has room, os.tmpdir(). */
   tmpDir?: string;
+  /** Start a hot standby of the server at this URL (pg_basebackup -R) instead of a new cluster. */
+  standbyOf?: string;
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string | number>;
 }
@@ -189,16 +191,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<Server> {
     chownSync(dataDir, user.uid, user.gid);
   }
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+  const [program, programArgs] = opts.standbyOf
+    ? ['pg_basebackup', ['-D', dataDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync', '-d', opts.standbyOf]]
+    : ['initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--encoding=UTF8', '--locale=C', '--no-sync']];
   try {
-    await run(path.join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--encoding=UTF8', '--locale=C', '--no-sync'], {
-      env,
-      cwd: dir,
-      ...user,
-    });
+    await run(path.join(binDir, program), programArgs, { env, cwd: dir, ...user });
   } catch (e) {
     killNow(state);
     const err = e as Error & { stderr?: string };
-    throw new Error(`initdb failed: ${err.stderr || err.message}`);
+    throw new Error(`${program} failed: ${err.stderr || err.message}`);
   }
 
   const port = await freePort();

@@ -4,6 +4,7 @@ import { DbError, type Db } from './db.ts';
 import { applyBundle } from './manifest.ts';
 import { openPglite } from './pglite.ts';
 import { dropDatabase, openPostgres, withDatabase } from './postgres.ts';
+import { startServer, type Server } from './server.ts';
 
 export { DbError, type Db, type Notice } from './db.ts';
 export { setClock, setDatabaseClock } from './clock.ts';
@@ -38,6 +39,12 @@ function server(): ServerInfo {
     );
   }
   return info;
+}
+
+/** Server only: a hot standby of the test server (pg_basebackup -R), for the caller to stop(). */
+export async function startStandby(): Promise<Server> {
+  // a standby refuses to start with fewer worker processes than its primary has
+  return startServer({ standbyOf: server().adminUrl, pgCron: false, settings: { max_worker_processes: 20 } });
 }
 
 let admin: Promise<Db> | undefined;

@@ -9,7 +9,8 @@ as $$
  * and the next `premake` months (2 by default) exist, running maintenance for the table and
  * waiting up to lock_timeout for a run already in progress. Returns the names of the partitions
  * that cover that span, oldest first.
- * Errors: PK002 when the table does not exist, PK004 when it is not registered, PK005 when a run
+ * Errors: PK002 when the table does not exist, PK004 when it is not registered, 25006 on a
+ * standby (read_only_sql_transaction, as PostgreSQL's own refusals there), PK005 when a run
  * in progress did not finish in time, PK008 when the months could not all be made (the hint
  * carries maintenance's warnings).
  */
@@ -22,6 +23,10 @@ begin
             using errcode = 'PK002', hint = 'Run sql/install.sql, which creates or adopts it.';
     end if;
     v_result := partkeeper.maintain_table(v_table, true);
+    if v_result ->> 'status' = 'skipped' then
+        raise exception 'partitions cannot be made on a standby'
+            using errcode = '25006', hint = 'Run it on the primary; the standby receives its partitions by replication.';
+    end if;
     if v_result ->> 'horizon' is null or (v_result ->> 'horizon')::timestamptz < (v_result ->> 'horizon_target')::timestamptz then
         raise exception 'partitions of % up to % could not all be made', v_table, v_result ->> 'horizon_target'
             using errcode = 'PK008', hint = coalesce(v_result ->> 'warnings', 'See partkeeper.log.');

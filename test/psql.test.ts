@@ -1,0 +1,50 @@
+// The DBA's path: psql itself runs sql/install.sql (\ir and all), twice, on an adopted table.
+import { execFileSync } from 'node:child_process';
+import { expect } from 'vitest';
+import { describeServer, freshDb, itServer, repoRoot } from '../harness/testing.ts';
+import { createOriginalTable, fingerprint, partitions } from './support.ts';
+
+function psql(url: string, ...args: string[]): string {
+  return execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+describeServer('psql -v ON_ERROR_STOP=1 -f sql/install.sql (PostgreSQL server)', () => {
+  itServer('adopts the original table twice over and the documented calls work', async () => {
+    const db = await freshDb({ bundle: false });
+    await createOriginalTable(db);
+    const before = await fingerprint(db);
+
+    psql(db.url!, '-f', 'sql/install.sql');
+    psql(db.url!, '-f', 'sql/install.sql');
+
+    expect(await fingerprint(db)).toEqual(before);
+    const out = psql(db.url!, '-At', '-c', `SET partkeeper.now = '2025-08-20 10:00+00'`,
+      '-c', `SELECT create_monthly_partition('livechat_messages', '2025-09-01'::date);`,
+      '-c', 'SELECT ensure_livechat_partitions();',
+      '-c', `SELECT tablename FROM pg_tables WHERE tablename LIKE 'livechat_messages_%' ORDER BY tablename;`);
+    expect(out.trim().split('\n')).toEqual([
+      'livechat_messages_2025_09',
+      '{livechat_messages_2025_08,livechat_messages_2025_09,livechat_messages_2025_10}',
+      ...['2025_04', '2025_05', '2025_06', '2025_07', '2025_08', '2025_09', '2025_10', 'default'].map((s) => `livechat_messages_${s}`),
+    ]);
+    expect((await partitions(db)).filter((p) => !p.is_default).every((p) => p.lower!.endsWith('-01 00:00:00'))).toBe(true);
+    expect(await fingerprint(db)).toEqual(before);
+  });
+
+  itServer('stops on a plain livechat_messages and leaves the database as it was', async () => {
+    const db = await freshDb({ bundle: false });
+    await db.exec(`create table livechat_messages (id bigint, created_at timestamptz)`);
+    let stderr = '';
+    try {
+      psql(db.url!, '-f', 'sql/install.sql');
+    } catch (e) {
+      stderr = String((e as { stderr?: string }).stderr);
+    }
+    expect(stderr).toMatch(/plain table/);
+    expect(await db.one(`select to_regnamespace('partkeeper') is null as absent`)).toEqual({ absent: true });
+  });
+});
