@@ -16,8 +16,9 @@ const types = {
  * One pg.Client, not a pool: session state (SET partkeeper.now, temp tables,
  * advisory locks) must stick to the connection the test holds.
  */
-export async function openPostgres(url: string): Promise<Db> {
-  const client = new pg.Client({ connectionString: url, types, application_name: 'partkeeper-harness' });
+export async function openPostgres(url?: string, applicationName = 'partkeeper-harness'): Promise<Db> {
+  // Without a URL, node-postgres reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD like libpq.
+  const client = new pg.Client({ ...(url ? { connectionString: url } : {}), types, application_name: applicationName });
   // A dead connection must fail every later call with the reason, as a DbError:
   // the server's FATAL (57P01 terminated, 57P02 crash...) when it sent one, else
   // 08006 connection_failure (reset, EOF). pg reports deaths while idle as an
