@@ -23,6 +23,7 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/execute_with_retry.sql
 \ir functions/lock_table_runs.sql
 \ir functions/default_months.sql
+\ir functions/horizon.sql
 \ir functions/add_partition.sql
 \ir functions/ensure_default.sql
 \ir functions/create_partition.sql
@@ -31,6 +32,12 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/unregister_table.sql
 \ir functions/maintain_table.sql
 \ir functions/maintain_all.sql
+\ir views/partitions.sql
+\ir functions/cron_jobs.sql
+\ir functions/status.sql
+\ir functions/health.sql
+\ir functions/schedule_jobs.sql
+\ir functions/unschedule_jobs.sql
 \ir triggers/ensure_partition_exists.sql
 
 \ir adopt/original_design.sql
@@ -40,5 +47,6 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/grant_maintenance.sql
 
 \ir tables/livechat_messages.sql
+\ir cron.sql
 \ir privileges.sql
 commit;

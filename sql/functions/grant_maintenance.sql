@@ -7,7 +7,8 @@ as $$
 /*
  * Let p_role run maintenance and create partitions of registered tables, and read partkeeper's
  * state, without owning any table: USAGE on schema partkeeper, EXECUTE on the maintenance entry
- * points (SECURITY DEFINER) and the public wrappers, SELECT on config, log, pending and last_run.
+ * points (SECURITY DEFINER), the public wrappers, status() and health(), and SELECT on config, log,
+ * pending, last_run and the partitions view: enough for maintenance and for monitoring.
  * It cannot register tables or change settings. Idempotent. Run it as the installing role.
  */
 begin
@@ -19,6 +20,8 @@ begin
                    ' partkeeper.create_partition(regclass, date), partkeeper.now(), partkeeper.version(),'
                    ' public.create_monthly_partition(text, date), public.ensure_livechat_partitions(),'
                    ' public.maintain_livechat_partitions() to %s', p_role);
-    execute format('grant select on partkeeper.config, partkeeper.log, partkeeper.pending, partkeeper.last_run to %s', p_role);
+    execute format('grant execute on function partkeeper.status(), partkeeper.health(bigint, bigint, bigint, interval, integer),'
+                   ' partkeeper.partition_bounds(regclass) to %s', p_role);
+    execute format('grant select on partkeeper.config, partkeeper.log, partkeeper.pending, partkeeper.last_run, partkeeper.partitions to %s', p_role);
 end
 $$;

@@ -186,17 +186,13 @@ begin
         v_warnings := v_warnings || format('%s row(s) left in the DEFAULT partition (see left_in_default)', v_default_rows);
     end if;
 
-    for r in select b.partition, b.lower, b.upper from partkeeper.partition_bounds(p_parent) b where not b.is_default order by b.lower loop
+    for r in select b.lower, b.upper from partkeeper.partition_bounds(p_parent) b where not b.is_default order by b.lower loop
         if r.lower > v_prev_upper then
             v_warnings := v_warnings || format('gap: no partition from %s to %s', v_prev_upper, r.lower);
         end if;
-        if r.lower <= v_now and r.upper > v_now then
-            v_horizon := r.upper;
-        elsif r.lower = v_horizon then
-            v_horizon := r.upper;
-        end if;
         v_prev_upper := r.upper;
     end loop;
+    v_horizon := partkeeper.horizon(p_parent, v_now);
     if v_horizon is null or v_horizon < v_target then
         v_warnings := v_warnings || format('partitions cover up to %s, short of the horizon %s (now + premake)',
                                            coalesce(v_horizon::text, 'nothing at now'), v_target);

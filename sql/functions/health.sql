@@ -1,0 +1,173 @@
+create or replace function partkeeper.health(
+    p_max_partition_bytes bigint default 53687091200,
+    p_max_partition_rows bigint default null,
+    p_max_default_rows bigint default 0,
+    p_max_run_age interval default '1 hour',
+    p_max_cron_failures integer default 0)
+returns jsonb
+language plpgsql
+volatile -- EXPLAIN is refused in a stable function
+security definer
+set search_path = pg_catalog, pg_temp
+set timezone = 'UTC'
+set datestyle = 'ISO, YMD'
+as $$
+/*
+ * The troubleshooting list as checks, for `partkeeper doctor`, alerting and dashboards.
+ * Returns {"status": "ok" | "warning" | "error", "checks": [{check, table, status, message, fix}]}
+ * where a check's status is ok, info, warning or error and the overall status is the worst one.
+ * Checks, per managed table: default_partition (DEFAULT partition and its trigger present and
+ * enabled), horizon (partitions for now + premake), default_rows (more than p_max_default_rows
+ * waiting), partition_size (a partition over p_max_partition_bytes or p_max_partition_rows,
+ * estimated: approaching the size limit), last_run (maintenance older than p_max_run_age by the
+ * real clock, or never), pruning (a one-day query on the key scans only the partitions of that
+ * day); and once: public_execute (PUBLIC may run partkeeper functions), simulated_clock
+ * (partkeeper.now set), time_zone, cron (pg_cron jobs present, active, not failing more than
+ * p_max_cron_failures of their last 10 runs), maintenance_roles (who may run maintenance).
+ * Read-only (catalog, statistics, EXPLAIN, counts of DEFAULT partitions). SECURITY DEFINER so a
+ * monitoring role needs only EXECUTE (grant_maintenance gives it). NULL thresholds disable a check.
+ */
+declare
+    v_checks jsonb := '[]';
+    v_now timestamptz := partkeeper.now();
+    v_info record;
+    v_cfg partkeeper.config;
+    v_horizon timestamptz;
+    v_target timestamptz;
+    v_rows bigint;
+    v_outside bigint;
+    v_last partkeeper.last_run;
+    v_plan json;
+    v_scanned integer;
+    v_expected integer;
+    v_lo timestamptz;
+    v_jobs jsonb;
+    v_list text;
+    v_enabled "char";
+    r record;
+begin
+    for v_cfg in select c.* from partkeeper.config c where exists (select from pg_class x where x.oid = c.parent) order by c.parent::text loop
+        v_info := partkeeper.table_info(v_cfg.parent);
+
+        select t.tgenabled into v_enabled from pg_trigger t
+         where t.tgrelid = v_info.default_partition and t.tgname = 'ensure_partition_exists';
+        v_checks := v_checks || jsonb_build_object('check', 'default_partition', 'table', v_cfg.parent::text,
+            'status', case when v_info.default_partition is null or v_enabled is null or v_enabled = 'D' then 'error' else 'ok' end,
+            'message', case when v_info.default_partition is null then 'no DEFAULT partition: an insert into a month without partition fails'
+                            when v_enabled is null then format('trigger ensure_partition_exists is missing on %s', v_info.default_partition)
+                            when v_enabled = 'D' then format('trigger ensure_partition_exists is disabled on %s', v_info.default_partition)
+                            else format('%s with trigger ensure_partition_exists', v_info.default_partition) end,
+            'fix', case when v_enabled = 'D' then format('ALTER TABLE %s ENABLE TRIGGER ensure_partition_exists;', v_info.default_partition)
+                        else format('SELECT partkeeper.maintain_table(%L); re-creates both.', v_cfg.parent::text) end);
+
+        v_horizon := partkeeper.horizon(v_cfg.parent, v_now);
+        v_target := partkeeper.month_start(v_now, v_cfg.time_zone, v_cfg.premake + 1);
+        v_checks := v_checks || jsonb_build_object('check', 'horizon', 'table', v_cfg.parent::text,
+            'status', case when v_horizon is null or v_horizon < v_target then 'error' else 'ok' end,
+            'message', format('partitions cover up to %s; now + premake needs %s', coalesce(v_horizon::text, 'nothing at now'), v_target),
+            'fix', format('SELECT partkeeper.maintain_table(%L); check its warnings, and that maintenance is scheduled.', v_cfg.parent::text));
+
+        select coalesce(sum(d.row_count), 0),
+               coalesce(sum(d.row_count) filter (where not isfinite(d.month_start)
+                   or d.month_start < partkeeper.month_start(v_now - v_cfg.drain_window_back, v_cfg.time_zone)
+                   or d.month_start >= partkeeper.month_start(v_now + v_cfg.drain_window_ahead, v_cfg.time_zone, 1)), 0)
+          into v_rows, v_outside
+          from partkeeper.default_months(v_cfg.parent) d;
+        if p_max_default_rows is not null then
+            v_checks := v_checks || jsonb_build_object('check', 'default_rows', 'table', v_cfg.parent::text,
+                'status', case when v_rows > p_max_default_rows then 'warning' else 'ok' end,
+                'message', format('%s row(s) in the DEFAULT partition, %s of them outside the drain window or with a NULL key', v_rows, v_outside),
+                'fix', case when v_rows = v_outside
+                            then 'Rows outside the drain window stay until the window is widened (partkeeper.configure) or they are corrected; see left_in_default of maintenance.'
+                            else format('SELECT partkeeper.maintain_table(%L); places rows inside the window.', v_cfg.parent::text) end);
+        end if;
+
+        for r in
+            select p.partition_name, p.bytes, p.rows_estimate from partkeeper.partitions p
+             where p.table_name = v_cfg.parent::text and not p.is_default
+               and ((p_max_partition_bytes is not null and p.bytes > p_max_partition_bytes)
+                    or (p_max_partition_rows is not null and p.rows_estimate > p_max_partition_rows))
+        loop
+            v_checks := v_checks || jsonb_build_object('check', 'partition_size', 'table', v_cfg.parent::text, 'status', 'warning',
+                'message', format('%s holds %s bytes and about %s rows (limits %s bytes, %s rows)', r.partition_name, r.bytes,
+                                  coalesce(r.rows_estimate::text, '?'), coalesce(p_max_partition_bytes::text, '-'), coalesce(p_max_partition_rows::text, '-')),
+                'fix', 'Plan for the volume: archive or drop old partitions, or move the table to shorter partitions.');
+        end loop;
+
+        select * into v_last from partkeeper.last_run l where l.parent = v_cfg.parent;
+        if p_max_run_age is not null then
+            v_checks := v_checks || jsonb_build_object('check', 'last_run', 'table', v_cfg.parent::text,
+                'status', case when v_last.parent is null or v_last.finished_at < clock_timestamp() - p_max_run_age then 'warning' else 'ok' end,
+                'message', case when v_last.parent is null then 'maintenance never ran'
+                                else format('last maintenance finished %s ago with status %s', date_trunc('second', clock_timestamp() - v_last.finished_at), v_last.status) end,
+                'fix', 'Schedule maintenance: sql/cron.sql with pg_cron, or cron running `partkeeper maintain` (README, "Running maintenance").');
+        end if;
+
+        if v_horizon is not null then
+            v_lo := greatest(v_now - interval '1 day', (select min(b.lower) from partkeeper.partition_bounds(v_cfg.parent) b where not b.is_default));
+            execute format('explain (format json) select 1 from %s where %I >= %s::%s and %I < %s::%s', v_cfg.parent,
+                           v_info.control_column, partkeeper.bound_literal(v_lo, v_info.control_type), v_info.control_type,
+                           v_info.control_column, partkeeper.bound_literal(v_now, v_info.control_type), v_info.control_type)
+                into v_plan;
+            select count(*) into v_scanned from jsonb_path_query(v_plan::jsonb, 'strict $.**."Relation Name"');
+            select count(*) into v_expected from partkeeper.partition_bounds(v_cfg.parent) b
+             where not b.is_default and b.lower <= v_now and b.upper > v_lo;
+            v_checks := v_checks || jsonb_build_object('check', 'pruning', 'table', v_cfg.parent::text,
+                'status', case when v_scanned > v_expected then 'warning' else 'ok' end,
+                'message', format('a query for the last day on %s scans %s partition(s); %s hold that day', v_info.control_column, v_scanned, v_expected),
+                'fix', 'Filter on the partition key with a bounded range; keep the DEFAULT partition empty; check enable_partition_pruning.');
+        end if;
+    end loop;
+
+    select string_agg(p.oid::regprocedure::text, ', ') into v_list
+      from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+     where p.pronamespace = 'partkeeper'::regnamespace and a.grantee = 0 and a.privilege_type = 'EXECUTE'
+       and p.proname not in ('now', 'version');
+    v_checks := v_checks || jsonb_build_object('check', 'public_execute', 'table', null,
+        'status', case when v_list is null then 'ok' else 'error' end,
+        'message', coalesce('PUBLIC may execute ' || v_list, 'PUBLIC may execute no partkeeper function'),
+        'fix', 'Re-run sql/install.sql: its privileges step revokes EXECUTE from PUBLIC.');
+
+    v_checks := v_checks || jsonb_build_object('check', 'simulated_clock', 'table', null,
+        'status', case when nullif(current_setting('partkeeper.now', true), '') is null then 'ok' else 'warning' end,
+        'message', coalesce('partkeeper.now is set: maintenance believes it is ' || nullif(current_setting('partkeeper.now', true), ''), 'the real clock is in use'),
+        'fix', 'RESET partkeeper.now; and ALTER DATABASE / ALTER ROLE ... RESET partkeeper.now where it was set.');
+
+    v_checks := v_checks || jsonb_build_object('check', 'time_zone', 'table', null, 'status', 'info',
+        'message', format('server time %s (session TimeZone %s); bounds never depend on the session zone',
+                          clock_timestamp(), current_setting('TimeZone')), 'fix', null);
+
+    v_jobs := partkeeper.cron_jobs();
+    if v_jobs is null then
+        v_checks := v_checks || jsonb_build_object('check', 'cron', 'table', null, 'status', 'info',
+            'message', 'pg_cron is not installed in this database',
+            'fix', 'Schedule maintenance from the database named by cron.database_name (README, "Running maintenance"), or run `partkeeper maintain` from cron.');
+    else
+        v_checks := v_checks || jsonb_build_object('check', 'cron', 'table', null,
+            'status', case when jsonb_array_length(v_jobs) = 0 then 'warning'
+                           when exists (select from jsonb_array_elements(v_jobs) j where not (j ->> 'active')::boolean
+                                           or (j ->> 'recent_failures')::int > coalesce(p_max_cron_failures, 2147483647)) then 'warning'
+                           else 'ok' end,
+            'message', case when jsonb_array_length(v_jobs) = 0 then 'pg_cron is installed but no partkeeper job is scheduled'
+                            else (select string_agg(format('%s (%s, %s): last run %s, %s failure(s) in the last 10',
+                                                           j ->> 'jobname', j ->> 'schedule', case when (j ->> 'active')::boolean then 'active' else 'INACTIVE' end,
+                                                           coalesce(j ->> 'last_status', 'never'), j ->> 'recent_failures'), '; ')
+                                    from jsonb_array_elements(v_jobs) j) end,
+            'fix', 'SELECT partkeeper.schedule_jobs(); schedules or re-activates them; SELECT * FROM cron.job_run_details ORDER BY runid DESC shows why runs failed.');
+    end if;
+
+    select string_agg(r2.rolname, ', ' order by r2.rolname) into v_list
+      from pg_roles r2
+     where has_function_privilege(r2.oid, 'partkeeper.maintain_table(regclass, boolean, integer)', 'EXECUTE')
+       and not r2.rolname like 'pg\_%';
+    v_checks := v_checks || jsonb_build_object('check', 'maintenance_roles', 'table', null, 'status', 'info',
+        'message', 'roles that may run maintenance: ' || coalesce(v_list, 'none'),
+        'fix', 'SELECT partkeeper.grant_maintenance(''role''); an application role needs only SELECT and INSERT on its tables.');
+
+    return jsonb_build_object(
+        'status', case when exists (select from jsonb_array_elements(v_checks) c where c ->> 'status' = 'error') then 'error'
+                       when exists (select from jsonb_array_elements(v_checks) c where c ->> 'status' = 'warning') then 'warning'
+                       else 'ok' end,
+        'checks', v_checks);
+end
+$$;
