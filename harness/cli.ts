@@ -14,7 +14,7 @@ export interface Command {
 }
 
 export interface Context {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   positionals: string[];
   /** Opens the target database once; closed by the dispatcher. */
   db(): Promise<Db>;
@@ -26,6 +26,8 @@ export interface Context {
 const commands: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./commands/apply.ts')).apply,
   maintain: async () => (await import('./commands/maintain.ts')).maintain,
+  status: async () => (await import('./commands/status.ts')).status,
+  doctor: async () => (await import('./commands/doctor.ts')).doctor,
 };
 
 const connection: ParseArgsConfig['options'] = {

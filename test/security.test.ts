@@ -45,8 +45,10 @@ describe('privileges', () => {
     expect(definers.map((d) => d.f).sort()).toEqual([
       'partkeeper.create_partition(regclass,date)',
       'partkeeper.ensure_partition_exists()',
+      'partkeeper.health(bigint,bigint,bigint,interval,integer)',
       'partkeeper.maintain_all()',
       'partkeeper.maintain_table(regclass,boolean,integer)',
+      'partkeeper.status()',
     ]);
     for (const d of definers) expect(d.config).toContain('search_path=pg_catalog, pg_temp');
   });

@@ -1,0 +1,52 @@
+import { EXIT, type Command } from '../cli.ts';
+
+type Check = { check: string; table: string | null; status: 'ok' | 'info' | 'warning' | 'error'; message: string; fix: string | null };
+
+const MARK = { ok: 'ok  ', info: 'info', warning: 'WARN', error: 'FAIL' } as const;
+
+export const doctor: Command = {
+  summary: 'run the troubleshooting checks and print each with its fix; exit 1 on errors, 2 on warnings',
+  usage: `usage: partkeeper doctor [--json] [--max-partition-bytes N] [--max-partition-rows N]
+                         [--max-default-rows N] [--max-run-age INTERVAL] [--max-clock-skew SECONDS]
+                         [--database-url URL | --pglite DIR]
+
+Runs partkeeper.health() (DEFAULT partition and trigger, partitions for now + premake, rows in
+DEFAULT, partition sizes, last maintenance, partition pruning, privileges, simulated clock, pg_cron
+jobs) and compares the server's clock with this machine's. Prints each check with a fix.
+Exit codes: 0 all checks pass, 2 warnings, 1 errors.`,
+  options: {
+    json: { type: 'boolean' },
+    'max-partition-bytes': { type: 'string' },
+    'max-partition-rows': { type: 'string' },
+    'max-default-rows': { type: 'string' },
+    'max-run-age': { type: 'string' },
+    'max-clock-skew': { type: 'string', default: '60' },
+  },
+  async run(ctx) {
+    const db = await ctx.db();
+    const v = ctx.values;
+    const before = Date.now();
+    const { h, server } = await db.one<{ h: { status: string; checks: Check[] }; server: string }>(
+      `select partkeeper.health(coalesce($1::bigint, 53687091200), $2::bigint, coalesce($3::bigint, 0), coalesce($4::interval, '1 hour')) as h,
+              extract(epoch from clock_timestamp())::text as server`,
+      [v['max-partition-bytes'] ?? null, v['max-partition-rows'] ?? null, v['max-default-rows'] ?? null, v['max-run-age'] ?? null],
+    );
+    const skew = Math.abs(Number(server) * 1000 - (before + Date.now()) / 2) / 1000;
+    const maxSkew = Number(v['max-clock-skew']);
+    const checks: Check[] = [...h.checks, {
+      check: 'clock_skew', table: null, status: skew > maxSkew ? 'warning' : 'ok',
+      message: `the server's clock is ${skew.toFixed(1)} s away from this machine's`,
+      fix: skew > maxSkew ? 'Synchronise the clocks (NTP); partitions follow the server clock.' : null,
+    }];
+    const worst = checks.some((c) => c.status === 'error') ? 'error' : checks.some((c) => c.status === 'warning') ? 'warning' : 'ok';
+    if (v.json) ctx.out(JSON.stringify({ status: worst, checks }, null, 2));
+    else {
+      for (const c of checks) {
+        ctx.out(`[${MARK[c.status]}] ${c.check}${c.table ? ` ${c.table}` : ''}: ${c.message}`);
+        if (c.status === 'warning' || c.status === 'error') ctx.out(`       fix: ${c.fix}`);
+      }
+      ctx.out(worst === 'ok' ? 'all checks passed' : `doctor: ${worst === 'error' ? 'errors found' : 'warnings found'}`);
+    }
+    return worst === 'error' ? EXIT.failed : worst === 'warning' ? EXIT.warnings : EXIT.ok;
+  },
+};

@@ -1,0 +1,132 @@
+// The partkeeper command line, in-process on both databases: --pglite DIR or --database-url.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../harness/cli.ts';
+import type { Db } from '../harness/db.ts';
+import { openPglite } from '../harness/pglite.ts';
+import { openPostgres } from '../harness/postgres.ts';
+import { freshDb, itServer, repoRoot, target } from '../harness/testing.ts';
+
+type Run = { code: number; stdout: string; stderr: string };
+
+async function cli(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A database for the CLI to work on, with the bundle NOT installed, and a way to look inside. */
+async function workspace(): Promise<{ args: string[]; sql: <T>(fn: (db: Db) => Promise<T>) => Promise<T> }> {
+  if (target === 'pglite') {
+    const dir = mkdtempSync(path.join(tmpdir(), 'partkeeper-cli-'));
+    dirs.push(dir);
+    // PGlite keeps one process per data dir: open it only between commands
+    return { args: ['--pglite', dir], sql: async (fn) => { const db = await openPglite({ dataDir: dir }); try { return await fn(db); } finally { await db.close(); } } };
+  }
+  const db = await freshDb({ bundle: false });
+  return { args: ['--database-url', db.url!], sql: (fn) => fn(db) };
+}
+
+describe('partkeeper command line', () => {
+  it('apply installs, then upgrades in place, printing the versions', async () => {
+    const w = await workspace();
+    expect(await cli('apply', ...w.args)).toMatchObject({ code: 0, stdout: 'partkeeper none -> 0.1.0\n' });
+    expect(await cli('apply', ...w.args)).toMatchObject({ code: 0, stdout: 'partkeeper 0.1.0 -> 0.1.0\n' });
+  }, 60_000);
+
+  it('maintain: exit 0 healthy, 2 with rows left in DEFAULT, 1 for a table it cannot maintain; --json', async () => {
+    const w = await workspace();
+    await cli('apply', ...w.args);
+    const first = await cli('maintain', ...w.args);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/livechat_messages: ok: created .*livechat_messages_\d{4}_\d{2}/);
+    expect(first.stderr).toMatch(/\[1\/1\] livechat_messages/);
+    await w.sql((db) => db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'bogus', '2099-01-01')`));
+    const warned = await cli('maintain', ...w.args, '--json');
+    expect(warned.code).toBe(2);
+    const json = JSON.parse(warned.stdout) as { status: string; tables: { status: string; default_rows: number }[] };
+    expect(json).toMatchObject({ status: 'warning', tables: [{ status: 'warning', default_rows: 1 }] });
+    const failed = await cli('maintain', ...w.args, '--table', 'no_such_table');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/no_such_table: failed: 42P01/);
+  }, 60_000);
+
+  it('status prints partitions as text, JSON and Prometheus metrics', async () => {
+    const w = await workspace();
+    await cli('apply', ...w.args);
+    await cli('maintain', ...w.args);
+    const text = await cli('status', ...w.args);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/livechat_messages \(UTC months, premake 2\): 3 partitions/);
+    expect(text.stdout).toMatch(/livechat_messages_default\s+DEFAULT/);
+    const json = JSON.parse((await cli('status', ...w.args, '--json')).stdout) as { tables: { partition_count: number; last_run: { status: string } }[] };
+    expect(json.tables[0]).toMatchObject({ partition_count: 3, last_run: { status: 'ok' } });
+    const prom = (await cli('status', ...w.args, '--prometheus')).stdout.trim().split('\n');
+    for (const line of prom) expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e[+-]?\d+)?)$/);
+    expect(prom).toContain('partkeeper_partitions{table="public.livechat_messages"} 3');
+    expect(prom).toContain('partkeeper_default_rows{table="public.livechat_messages"} 0');
+    expect(prom).toContain('partkeeper_health_status 0');
+  }, 60_000);
+
+  it('doctor passes a healthy setup and flags a broken one with its fix', async () => {
+    const w = await workspace();
+    await cli('apply', ...w.args);
+    await cli('maintain', ...w.args);
+    const healthy = await cli('doctor', ...w.args);
+    expect(healthy.stdout).toMatch(/all checks passed/);
+    expect(healthy.code).toBe(0);
+    await w.sql((db) => db.exec(`alter table livechat_messages_default disable trigger ensure_partition_exists`));
+    const broken = await cli('doctor', ...w.args);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/\[FAIL\] default_partition public\.livechat_messages: trigger ensure_partition_exists is disabled/);
+    expect(broken.stdout).toMatch(/fix: ALTER TABLE public\.livechat_messages_default ENABLE TRIGGER ensure_partition_exists;/);
+    const json = JSON.parse((await cli('doctor', ...w.args, '--json')).stdout) as { status: string };
+    expect(json.status).toBe('error');
+  }, 60_000);
+
+  it('reports wrong usage with 64 and database errors with SQLSTATE and hint, never a stack trace', async () => {
+    expect((await cli('frobnicate')).code).toBe(64);
+    expect((await cli('maintain', '--frequency', '3')).code).toBe(64);
+    const w = await workspace();
+    const r = await cli('maintain', ...w.args); // bundle not installed
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^partkeeper maintain: error 42P01: relation "partkeeper.config" does not exist/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  itServer('maintain exits 2 when a lock cannot be had, and the next run completes', async () => {
+    const w = await workspace();
+    await cli('apply', ...w.args);
+    const db = await openPostgres(w.args[1]);
+    try {
+      await db.query(`select partkeeper.configure('livechat_messages', p_lock_timeout => '100ms', p_lock_retries => 1)`);
+      await db.exec('begin; lock table livechat_messages in row exclusive mode');
+      const blocked = await cli('maintain', ...w.args);
+      expect(blocked.code).toBe(2);
+      expect(blocked.stdout).toMatch(/warning: lock not obtained/);
+      await db.exec('commit');
+      expect((await cli('maintain', ...w.args)).code).toBe(0);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it('runs as the npx binary', () => {
+    const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/partkeeper.mjs'), '--help'], { encoding: 'utf8' });
+    expect(out).toMatch(/^usage: partkeeper <command>/);
+    expect(out).toMatch(/ doctor /);
+  });
+});

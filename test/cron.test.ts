@@ -1,0 +1,86 @@
+// sql/cron.sql and the schedule functions: with pg_cron for real on a server of its own, and the
+// path every database without pg_cron takes (PGlite, application databases).
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Db } from '../harness/db.ts';
+import { openPostgres } from '../harness/postgres.ts';
+import { startServer, type Server } from '../harness/server.ts';
+import { applyBundle, expectSqlState, freshDb, hasPgCron, target } from '../harness/testing.ts';
+
+type Job = { jobname: string; schedule: string; command: string; database: string; active: boolean };
+
+describe('without pg_cron in the database', () => {
+  it('install succeeds and says how to schedule; schedule_jobs refuses with PK001', async () => {
+    const db = await freshDb({ bundle: false });
+    await applyBundle(db);
+    const notice = db.notices.find((n) => n.message.includes('pg_cron is not installed'));
+    expect(notice?.message).toMatch(/cron\.schedule_in_database\('partkeeper-frequent-[^']+', '\*\/5 \* \* \* \*', 'SELECT partkeeper\.maintain_all\(\)'/);
+    await expectSqlState(db.query('select partkeeper.schedule_jobs()'), 'PK001');
+    expect(await db.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 0 });
+    expect(await db.one('select partkeeper.cron_jobs() as j')).toEqual({ j: null });
+  });
+});
+
+// pg_cron lives in one database per server (cron.database_name): this suite gets a server of its own.
+const cronRuns = target === 'postgres' && (hasPgCron || process.env.CI === 'true');
+describe.skipIf(!cronRuns)(`with pg_cron (PostgreSQL server${cronRuns ? '' : ' with postgresql-15-cron; skipped: not installed here'})`, () => {
+  let server: Server | undefined;
+  let db: Db | undefined;
+  afterAll(async () => {
+    await db?.close();
+    await server?.stop();
+  });
+  const jobs = async () => db!.query<Job>(`select jobname, schedule, command, database, active from cron.job order by jobname`);
+
+  it('install schedules the three jobs once, however often it runs; a job fires for real', async () => {
+    server = await startServer({ pgCron: true });
+    db = await openPostgres(server.url('postgres'));
+    await db.exec('create extension pg_cron');
+    await applyBundle(db);
+    await applyBundle(db);
+    expect(await jobs()).toEqual([
+      { jobname: 'partkeeper-frequent', schedule: '*/5 * * * *', command: 'SELECT partkeeper.maintain_all()', database: 'postgres', active: true },
+      { jobname: 'partkeeper-monthly', schedule: '0 2 1 * *', command: 'SELECT partkeeper.maintain_all()', database: 'postgres', active: true },
+      {
+        jobname: 'partkeeper-prune-history', schedule: '30 3 * * *', database: 'postgres', active: true,
+        command: `DELETE FROM cron.job_run_details WHERE jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'partkeeper-%') AND end_time < now() - interval '7 days'`,
+      },
+    ]);
+
+    // a DBA's choice survives a re-install
+    await db.query(`select partkeeper.schedule_jobs(p_frequent => '* * * * *', p_keep_history => '2 days')`);
+    await applyBundle(db);
+    const [frequent, , prune] = await jobs();
+    expect(frequent!.schedule).toBe('* * * * *');
+    expect(prune!.command).toMatch(/interval '2 days'$/);
+    await expectSqlState(db.query(`select partkeeper.schedule_jobs(p_frequent => 'every now and then')`), 'PK001');
+    expect((await jobs()).map((j) => j.schedule)).toEqual(['* * * * *', '0 2 1 * *', '30 3 * * *']);
+
+    // the job's sessions see the database's clock: 2031-03 partitions can only come from the job
+    await db.exec(`alter database postgres set partkeeper.now = '2031-03-15 00:00:00+00'`);
+    let run: { status: string; return_message: string } | undefined;
+    for (let i = 0; i < 150 && !run; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      [run] = await db.query(
+        `select d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
+          where j.jobname = 'partkeeper-frequent' and d.status in ('succeeded', 'failed') order by d.runid desc limit 1`,
+      );
+    }
+    expect(run).toEqual({ status: 'succeeded', return_message: 'SELECT 1' });
+    expect(await db.one(`select to_regclass('livechat_messages_2031_03') is not null as made`)).toEqual({ made: true });
+    expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'create_partition' and partition_name like '%2031_0%'`)).toEqual({ n: 3 });
+    const health = await db.one<{ c: { status: string; message: string } }>(
+      `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
+    );
+    expect(health.c.status).toBe('ok');
+    expect(health.c.message).toMatch(/partkeeper-frequent \(\* \* \* \* \*, active\): last run succeeded/);
+  }, 200_000);
+
+  it('unschedule_jobs removes them, and health then says none is scheduled', async () => {
+    expect(await db!.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 3 });
+    expect(await jobs()).toEqual([]);
+    const health = await db!.one<{ c: { status: string } }>(
+      `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
+    );
+    expect(health.c.status).toBe('warning');
+  });
+});
