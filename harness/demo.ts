@@ -10,7 +10,7 @@ type Maintenance = {
   created: { partition: string; rows_moved: number }[];
   rows_moved: number;
   horizon: string;
-  left_in_default: { month: string; rows: number; reason: string }[];
+  left_in_default: { period: string; rows: number; reason: string }[];
 };
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -33,7 +33,7 @@ async function maintain(db: Db, at: string): Promise<void> {
   say(`\nclock ${at}: SELECT maintain_livechat_partitions() -> status ${result.status}`);
   for (const c of result.created) say(`    created ${c.partition}${c.rows_moved ? `, moved ${c.rows_moved} row(s) in from DEFAULT` : ''}`);
   if (result.created.length === 0) say('    nothing to create');
-  for (const l of result.left_in_default) say(`    left in DEFAULT: ${l.rows} row(s) of ${l.month.slice(0, 7)} (${l.reason})`);
+  for (const l of result.left_in_default) say(`    left in DEFAULT: ${l.rows} row(s) of ${l.period.slice(0, 7)} (${l.reason})`);
   say(`    partitions cover up to ${result.horizon.slice(0, 10)}`);
 }
 

@@ -8,6 +8,7 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 
 \ir schema/0000_bootstrap.sql
 \ir schema/0001_engine_tables.sql
+\ir schema/0002_retention_archives_intervals.sql
 
 \ir functions/version.sql
 \ir functions/now.sql
@@ -22,9 +23,16 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/write_log.sql
 \ir functions/execute_with_retry.sql
 \ir functions/lock_table_runs.sql
-\ir functions/default_months.sql
+\ir functions/period_bounds.sql
+\ir functions/table_period.sql
+\ir functions/horizon_target.sql
+\ir functions/drain_window.sql
+\ir functions/periods_between.sql
+\ir functions/default_periods.sql
 \ir functions/horizon.sql
 \ir functions/add_partition.sql
+\ir functions/expired_partitions.sql
+\ir functions/retire_partition.sql
 \ir functions/ensure_default.sql
 \ir functions/create_partition.sql
 \ir functions/register_table.sql
@@ -38,6 +46,8 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/health.sql
 \ir functions/schedule_jobs.sql
 \ir functions/unschedule_jobs.sql
+\ir functions/record_archive.sql
+\ir functions/attach_restored.sql
 \ir triggers/ensure_partition_exists.sql
 
 \ir adopt/original_design.sql

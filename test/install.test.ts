@@ -69,7 +69,7 @@ describe('re-install', () => {
     expect(await fingerprint(db)).toEqual(before.rows);
     expect(await db.one(`select count(*)::int as n from partkeeper.log`)).toEqual(before.log);
     expect((await db.one<{ premake: number }>(`select premake from partkeeper.config`)).premake).toBe(4);
-    expect(await db.query(`select version from partkeeper.schema_version`)).toEqual([{ version: 1 }]);
+    expect(await db.query(`select version from partkeeper.schema_version order by 1`)).toEqual([{ version: 1 }, { version: 2 }]);
   });
 });
 

@@ -17,7 +17,7 @@ describe('inserts into months without a partition', () => {
     await insertMessages(db, dates);
     const before = await fingerprint(db);
     expect(await rowsByPartition(db)).toEqual({ livechat_messages_2025_09: 1, livechat_messages_default: 5 });
-    expect(await db.query(`select to_char(month_start at time zone 'UTC', 'YYYY-MM') as m from partkeeper.pending order by 1`)).toEqual(
+    expect(await db.query(`select to_char(period_start at time zone 'UTC', 'YYYY-MM') as m from partkeeper.pending order by 1`)).toEqual(
       ['2024-02', '2025-06', '2026-02', '2026-03'].map((m) => ({ m })),
     );
 
@@ -27,7 +27,7 @@ describe('inserts into months without a partition', () => {
     expect(await misplacedRows(db)).toBe(0);
     expect(await defaultRows(db)).toBe(1);
     expect(run.left_in_default).toEqual([
-      expect.objectContaining({ month: '2024-02-01T00:00:00+00:00', rows: 1, reason: expect.stringMatching(/before the drain window/) }),
+      expect.objectContaining({ period: '2024-02-01T00:00:00+00:00', rows: 1, reason: expect.stringMatching(/before the drain window/) }),
     ]);
     expect(run.status).toBe('warning');
     // contiguous from the oldest month placed to the newest
@@ -36,7 +36,7 @@ describe('inserts into months without a partition', () => {
     expect(parts[0]!.lower).toBe('2025-06-01 00:00:00');
     expect(parts.at(-2)!.upper).toBe('2026-04-01 00:00:00');
     // only the month still waiting stays pending
-    expect(await db.query(`select to_char(month_start at time zone 'UTC', 'YYYY-MM') as m from partkeeper.pending`)).toEqual([{ m: '2024-02' }]);
+    expect(await db.query(`select to_char(period_start at time zone 'UTC', 'YYYY-MM') as m from partkeeper.pending`)).toEqual([{ m: '2024-02' }]);
 
     // widening the window lets the next run place it
     await db.query(`select partkeeper.configure('livechat_messages', p_drain_window_back => '2 years')`);
@@ -55,7 +55,7 @@ describe('inserts into months without a partition', () => {
     await db.exec(`insert into ev values (1, '2099-01-01'), (2, null), (3, '2025-09-11')`);
     const run = await maintain(db, 'ev');
     expect(run.created.map((c) => c.partition)).toEqual(['public.ev_2025_09', 'public.ev_2025_10', 'public.ev_2025_11']);
-    expect(run.left_in_default.map((l) => [l.month, l.rows, l.reason.replace(/ \(.*/, '')])).toEqual([
+    expect(run.left_in_default.map((l) => [l.period, l.rows, l.reason.replace(/ \(.*/, '')])).toEqual([
       ['-infinity', 1, 'partition key is NULL'],
       ['2099-01-01T00:00:00+00:00', 1, 'after the drain window'],
     ]);
@@ -147,11 +147,12 @@ describe('maintenance', () => {
     await setClock(db, '2025-04-10 00:00:00+00');
     const run = await maintain(db);
     expect(Object.keys(run).sort()).toEqual(
-      ['clock', 'created', 'default_rows', 'drain_window', 'duration_ms', 'horizon', 'horizon_target', 'left_in_default', 'rows_moved', 'status', 'table', 'warnings'],
+      ['clock', 'created', 'default_rows', 'drain_window', 'duration_ms', 'horizon', 'horizon_target', 'left_in_default', 'next_expiry', 'retired',
+        'rows_moved', 'status', 'table', 'warnings'],
     );
     expect(run).toMatchObject({
       table: 'public.livechat_messages', status: 'ok', clock: '2025-04-10T00:00:00+00:00', rows_moved: 0, default_rows: 0,
-      drain_window: { from: '2024-04-01T00:00:00+00:00', to: '2026-05-01T00:00:00+00:00' }, warnings: [],
+      drain_window: { from: '2024-04-01T00:00:00+00:00', to: '2026-05-01T00:00:00+00:00' }, warnings: [], retired: [], next_expiry: null,
     });
     expect(typeof run.duration_ms).toBe('number');
   });

@@ -68,7 +68,9 @@ export type Maintenance = {
   created: { partition: string; lower: string; upper: string; rows_moved: number }[];
   rows_moved: number;
   default_rows: number;
-  left_in_default: { month: string; rows: number; waiting_since: string; reason: string }[];
+  left_in_default: { period: string; rows: number; waiting_since: string; reason: string }[];
+  retired: { partition: string; lower: string; upper: string; mode: 'drop' | 'detach'; bytes: number }[];
+  next_expiry: { partition: string; at: string } | null;
   horizon: string | null;
   horizon_target: string;
   drain_window: { from: string; to: string };

@@ -7,8 +7,8 @@ set timezone = 'UTC'
 set datestyle = 'ISO, YMD'
 as $$
 /*
- * Make p_parent's partition for [p_lower, p_upper) exist, named <parent>_YYYY_MM after p_lower's
- * month in the table's zone (partition_name shortens long parents), moving the rows of that range out of the DEFAULT partition into it. Returns
+ * Make p_parent's partition for [p_lower, p_upper) exist, named <parent><suffix> after the period
+ * of p_lower (table_period: _YYYY_MM for months; partition_name shortens long parents), moving the rows of that range out of the DEFAULT partition into it. Returns
  * {"partition", "lower", "upper", "created", "rows_moved"}.
  *
  * Locks, in this order, each under lock_timeout with retries (execute_with_retry, PK005):
@@ -27,7 +27,7 @@ as $$
 declare
     v_info record := partkeeper.table_info(p_parent);
     v_cfg partkeeper.config := partkeeper.config_for(p_parent);
-    v_name name := partkeeper.partition_name(p_parent, to_char(p_lower at time zone v_cfg.time_zone, '"_"YYYY"_"MM'));
+    v_name name := partkeeper.partition_name(p_parent, (partkeeper.table_period(p_parent, p_lower)).suffix);
     v_target text;
     v_existing record;
     v_lower text := partkeeper.bound_literal(p_lower, v_info.control_type);

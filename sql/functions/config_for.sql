@@ -7,7 +7,7 @@ as $$
 /*
  * The settings partkeeper applies to p_parent: its row in partkeeper.config when registered,
  * otherwise the defaults (UTC months, the default lock discipline). The defaults written here must
- * equal the column defaults of partkeeper.config (0001_engine_tables.sql); a test compares them.
+ * equal the column defaults of partkeeper.config (migrations 0001, 0002); a test compares them.
  * Never NULL for a non-NULL p_parent.
  */
 select coalesce(
@@ -22,5 +22,7 @@ select coalesce(
         'lock_timeout', '500 milliseconds',
         'lock_retries', 3,
         'max_create_per_run', 24,
-        'enabled', true)))
+        'enabled', true,
+        'retention_mode', 'drop',
+        'require_archive', false)))
 $$;

@@ -7,7 +7,12 @@ create or replace function partkeeper.configure(
     p_lock_timeout interval default null,
     p_lock_retries integer default null,
     p_max_create_per_run integer default null,
-    p_enabled boolean default null)
+    p_enabled boolean default null,
+    p_part_interval text default null,
+    p_retention interval default null,
+    p_retention_mode text default null,
+    p_retention_schema name default null,
+    p_require_archive boolean default null)
 returns jsonb
 language plpgsql
 volatile
@@ -15,17 +20,22 @@ set search_path = pg_catalog, pg_temp
 set timezone = 'UTC'
 as $$
 /*
- * Change the settings of a registered table; NULL leaves a setting as it is. Returns the new
- * settings as JSON and logs the change. Runs with the caller's rights: the caller must own the
- * table (PK007). Errors change nothing: PK004 not registered; PK001 for an invalid value (unknown
- * zone, a zone other than UTC for a timestamp/date key, a zone change once the table has
- * partitions, values outside the limits of partkeeper.config's CHECK constraints).
+ * Change the settings of a registered table; NULL leaves a setting as it is (p_retention =>
+ * '0' removes retention). Returns the new settings as JSON and logs the change.
+ * p_part_interval (day, week, month, quarter, year) applies going forward: partitions already made
+ * stay; new ones follow the new interval from the end of the last existing partition (the first
+ * period is clipped there), so coverage stays contiguous with no overlap (table_period).
+ * Runs with the caller's rights: the caller must own the table (PK007). Errors change nothing:
+ * PK004 not registered; PK001 for an invalid value (unknown zone or interval, a zone other than
+ * UTC for a timestamp/date key, a zone change once the table has partitions, a retention_schema
+ * that does not exist, values outside the limits of partkeeper.config's CHECK constraints).
  */
 declare
     v_info record := partkeeper.table_info(p_parent);
     v_old partkeeper.config;
     v_new partkeeper.config;
     v_constraint text;
+    v_since timestamptz;
 begin
     select * into v_old from partkeeper.config c where c.parent = p_parent;
     if not found then
@@ -54,8 +64,33 @@ begin
         end if;
     end if;
 
+    if p_retention_schema is not null and to_regnamespace(quote_ident(p_retention_schema)) is null then
+        raise exception 'schema % does not exist', quote_ident(p_retention_schema)
+            using errcode = 'PK001', hint = 'Create the schema for detached partitions first.';
+    end if;
+    if p_part_interval is not null and p_part_interval is distinct from v_old.part_interval then
+        if p_part_interval not in ('day', 'week', 'month', 'quarter', 'year') then
+            raise exception 'unknown partition interval %', quote_literal(p_part_interval)
+                using errcode = 'PK001', hint = 'Use day, week, month, quarter or year.';
+        end if;
+        select max(b.upper) into v_since from partkeeper.partition_bounds(p_parent) b where not b.is_default and isfinite(b.upper);
+        if v_since is not null and v_since > coalesce(v_old.interval_since, '-infinity') then
+            -- partitions were made under the old interval: it keeps governing everything before v_since
+            insert into partkeeper.interval_history (parent, until, part_interval) values (p_parent, v_since, v_old.part_interval);
+        else
+            -- no partition was made under the current interval: it is simply replaced
+            v_since := v_old.interval_since;
+        end if;
+    end if;
+
     begin
         update partkeeper.config c set
+            part_interval      = coalesce(p_part_interval, c.part_interval),
+            interval_since     = case when p_part_interval is null then c.interval_since else v_since end,
+            retention          = case when p_retention = interval '0' then null else coalesce(p_retention, c.retention) end,
+            retention_mode     = coalesce(p_retention_mode, c.retention_mode),
+            retention_schema   = coalesce(p_retention_schema, c.retention_schema),
+            require_archive    = coalesce(p_require_archive, c.require_archive),
             time_zone          = coalesce(p_time_zone, c.time_zone),
             premake            = coalesce(p_premake, c.premake),
             drain_window_back  = coalesce(p_drain_window_back, c.drain_window_back),

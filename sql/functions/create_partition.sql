@@ -8,14 +8,14 @@ set timezone = 'UTC'
 set datestyle = 'ISO, YMD'
 as $$
 /*
- * Make sure the monthly partition of p_parent that starts on p_month exists; return its qualified
- * name. p_month is a calendar date in the table's zone (UTC for unregistered tables) and must be
- * the first day of a month. Rows of that month waiting in the DEFAULT partition are moved in.
+ * Make sure the partition of p_parent whose period starts on p_month exists; return its qualified
+ * name. p_month is a calendar date in the table's zone (UTC for unregistered tables) and must start
+ * a period (table_period): the first day of a month for monthly tables, a Monday for weekly ones. Rows of that month waiting in the DEFAULT partition are moved in.
  * Idempotent: an existing partition with exactly that month's bounds is returned unchanged,
  * whatever its name. Locks: see add_partition; waits at most lock_timeout for a running maintenance.
  * Works on registered tables (for whoever may execute it) and on any table range-partitioned by one
  * time column that the session user owns (PK007 otherwise).
- * Errors (nothing changed): PK001 NULL, infinite, out-of-range or mid-month p_month; PK002/PK003
+ * Errors (nothing changed): PK001 NULL, infinite, out-of-range or mid-period p_month; PK002/PK003
  * from table_info; PK005 lock; PK006 conflicting partition or name; PK007 not the owner.
  * SECURITY DEFINER so a maintenance role needs no ownership of registered tables.
  */
@@ -23,16 +23,12 @@ declare
     v_info record;
     v_cfg partkeeper.config;
     v_lower timestamptz;
+    v_period record;
     v_result jsonb;
 begin
     if p_month is null or not isfinite(p_month) then
         raise exception 'month must be a finite date, got %', coalesce(p_month::text, 'NULL')
             using errcode = 'PK001', hint = 'Pass the first day of a month, for example ''2025-09-01''::date.';
-    end if;
-    if extract(day from p_month) <> 1 then
-        raise exception 'month must be the first day of a month, got %', p_month
-            using errcode = 'PK001',
-                  hint = format('Use %L::date (date_trunc(''month'', d)::date).', date_trunc('month', p_month)::date);
     end if;
     if p_month < date '0001-01-01' or p_month > date '9999-12-01' then
         raise exception 'month % is outside the years 1 to 9999', p_month
@@ -50,8 +46,14 @@ begin
 
     perform partkeeper.lock_table_runs(p_parent, true, v_cfg.lock_timeout);
     v_lower := p_month::timestamp at time zone v_cfg.time_zone;
-    v_result := partkeeper.add_partition(p_parent, v_lower, partkeeper.month_start(v_lower, v_cfg.time_zone, 1));
-    delete from partkeeper.pending p where p.parent = p_parent and p.month_start = v_lower;
+    v_period := partkeeper.table_period(p_parent, v_lower);
+    if v_period.lower <> v_lower then
+        raise exception '% does not start a partition period of % (%)', p_month, p_parent, v_period.part_interval
+            using errcode = 'PK001',
+                  hint = format('The %s holding it starts on %L::date.', v_period.part_interval, (v_period.lower at time zone v_cfg.time_zone)::date);
+    end if;
+    v_result := partkeeper.add_partition(p_parent, v_period.lower, v_period.upper);
+    delete from partkeeper.pending p where p.parent = p_parent and p.period_start = v_lower;
     return v_result ->> 'partition';
 end
 $$;

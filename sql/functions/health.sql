@@ -21,7 +21,7 @@ as $$
  * waiting), partition_size (a partition over p_max_partition_bytes or p_max_partition_rows,
  * estimated: approaching the size limit), last_run (maintenance older than p_max_run_age by the
  * real clock, or never), pruning (a one-day query on the key scans only the partitions of that
- * day); and once: public_execute (PUBLIC may run partkeeper functions), simulated_clock
+ * day), retention (expired partitions kept for want of an archive); and once: public_execute (PUBLIC may run partkeeper functions), simulated_clock
  * (partkeeper.now set), time_zone, cron (pg_cron jobs present, active, not failing more than
  * p_max_cron_failures of their last 10 runs), maintenance_roles (who may run maintenance).
  * Read-only (catalog, statistics, EXPLAIN, counts of DEFAULT partitions). SECURITY DEFINER so a
@@ -61,18 +61,16 @@ begin
                         else format('SELECT partkeeper.maintain_table(%L); re-creates both.', v_cfg.parent::text) end);
 
         v_horizon := partkeeper.horizon(v_cfg.parent, v_now);
-        v_target := partkeeper.month_start(v_now, v_cfg.time_zone, v_cfg.premake + 1);
+        v_target := partkeeper.horizon_target(v_cfg.parent, v_now);
         v_checks := v_checks || jsonb_build_object('check', 'horizon', 'table', v_cfg.parent::text,
             'status', case when v_horizon is null or v_horizon < v_target then 'error' else 'ok' end,
             'message', format('partitions cover up to %s; now + premake needs %s', coalesce(v_horizon::text, 'nothing at now'), v_target),
             'fix', format('SELECT partkeeper.maintain_table(%L); check its warnings, and that maintenance is scheduled.', v_cfg.parent::text));
 
         select coalesce(sum(d.row_count), 0),
-               coalesce(sum(d.row_count) filter (where not isfinite(d.month_start)
-                   or d.month_start < partkeeper.month_start(v_now - v_cfg.drain_window_back, v_cfg.time_zone)
-                   or d.month_start >= partkeeper.month_start(v_now + v_cfg.drain_window_ahead, v_cfg.time_zone, 1)), 0)
+               coalesce(sum(d.row_count) filter (where not isfinite(d.period_start) or d.period_start < w.window_from or d.period_start >= w.window_to), 0)
           into v_rows, v_outside
-          from partkeeper.default_months(v_cfg.parent) d;
+          from partkeeper.default_periods(v_cfg.parent) d, partkeeper.drain_window(v_cfg.parent, v_now) w;
         if p_max_default_rows is not null then
             v_checks := v_checks || jsonb_build_object('check', 'default_rows', 'table', v_cfg.parent::text,
                 'status', case when v_rows > p_max_default_rows then 'warning' else 'ok' end,
@@ -93,6 +91,15 @@ begin
                                   coalesce(r.rows_estimate::text, '?'), coalesce(p_max_partition_bytes::text, '-'), coalesce(p_max_partition_rows::text, '-')),
                 'fix', 'Plan for the volume: archive or drop old partitions, or move the table to shorter partitions.');
         end loop;
+
+        if v_cfg.retention is not null then
+            select string_agg(format('%s (%s)', e.partition, e.reason), '; ') into v_list
+              from partkeeper.expired_partitions(v_cfg.parent) e where not e.retirable;
+            v_checks := v_checks || jsonb_build_object('check', 'retention', 'table', v_cfg.parent::text,
+                'status', case when v_list is null then 'ok' else 'warning' end,
+                'message', coalesce('expired partitions kept: ' || v_list, format('partitions older than %s retire (%s)', v_cfg.retention, v_cfg.retention_mode)),
+                'fix', 'partkeeper archive <partition> records the archive retention needs; or turn off require_archive (partkeeper.configure).');
+        end if;
 
         select * into v_last from partkeeper.last_run l where l.parent = v_cfg.parent;
         if p_max_run_age is not null then

@@ -8,26 +8,31 @@ set timezone = 'UTC'
 set datestyle = 'ISO, YMD'
 as $$
 /*
- * One maintenance run for the registered table p_parent, safe to call at any moment from anywhere:
+ * One maintenance run for the registered table p_parent, safe to call at any moment from anywhere.
+ * Periods are the table's partition periods (table_period: months unless configured otherwise).
  *  1. the safety net: DEFAULT partition and its ensure_partition_exists trigger (ensure_default);
- *  2. partitions for the current month and the next `premake` months, from partkeeper.now() (the
+ *  2. partitions for the current period and the next `premake` periods, from partkeeper.now() (the
  *     clock, not the newest data);
- *  3. every month that has rows waiting in the DEFAULT partition within the drain window
- *     [now - drain_window_back, now + drain_window_ahead], the rows moved in; rows outside the
- *     window (a bogus year 2099) stay and are reported instead of creating hundreds of partitions;
- *  4. every month missing between the oldest partition and the newest one needed (gaps after a
- *     clock jump or an outage), up to the end of the drain window.
+ *  3. every period that has rows waiting in the DEFAULT partition within the drain window
+ *     (drain_window), the rows moved in; rows outside the window (a bogus year 2099) stay and are
+ *     reported instead of creating hundreds of partitions;
+ *  4. every period missing between the oldest partition and the newest one needed (gaps after a
+ *     clock jump or an outage), up to the end of the drain window;
+ *  5. retention, when configured: partitions wholly older than now - retention are dropped or
+ *     detached (retire_partition), never the current period, the horizon or the DEFAULT partition,
+ *     and with require_archive only those with a recorded archive of all their rows.
  * At most max_create_per_run (or p_max_create) partitions a run, in that order of priority; the
  * next run continues. Each partition is made by add_partition (its locks, lock_timeout, retries).
- * A lock not obtained stops creating for this run and is reported, not raised.
+ * A lock not obtained stops creating (or retiring) for this run and is reported, not raised.
  *
  * Concurrency: one run per table (advisory lock). p_wait = false: a second concurrent run returns
  * at once with status "busy"; p_wait = true: it waits up to lock_timeout (PK005 after).
  * On a standby returns status "skipped" and does nothing; a disabled table returns "disabled".
  * Returns JSON: table, status (ok | warning | busy | skipped | disabled), clock, created
  * [{partition, lower, upper, rows_moved}], rows_moved, default_rows, left_in_default
- * [{month, rows, waiting_since, reason}], horizon (end of contiguous partitions from now),
- * horizon_target, drain_window {from, to}, duration_ms, warnings [text].
+ * [{period, rows, waiting_since, reason}], retired [{partition, lower, upper, mode, bytes}],
+ * next_expiry {partition, at} (NULL without retention), horizon (end of contiguous partitions
+ * from now), horizon_target, drain_window {from, to}, duration_ms, warnings [text].
  * Logs every action, and each run that acted or whose warnings changed; the latest result of
  * every run is in partkeeper.last_run.
  * Errors: PK002 NULL or dropped table, PK004 not registered, PK003 table no longer suitable.
@@ -36,7 +41,6 @@ as $$
 declare
     v_started timestamptz := clock_timestamp();
     v_cfg partkeeper.config;
-    v_zone text;
     v_now timestamptz;
     v_current timestamptz;
     v_target timestamptz;
@@ -56,6 +60,8 @@ declare
     v_horizon timestamptz;
     v_prev_upper timestamptz;
     v_result jsonb;
+    v_retired jsonb := '[]';
+    v_next_expiry jsonb;
     r record;
 begin
     if p_parent is null then
@@ -80,12 +86,10 @@ begin
         return v_result;
     end if;
 
-    v_zone := v_cfg.time_zone;
     v_now := partkeeper.now();
-    v_current := partkeeper.month_start(v_now, v_zone);
-    v_target := partkeeper.month_start(v_now, v_zone, v_cfg.premake + 1);
-    v_window_lo := partkeeper.month_start(v_now - v_cfg.drain_window_back, v_zone);
-    v_window_hi := partkeeper.month_start(v_now + v_cfg.drain_window_ahead, v_zone, 1);
+    v_current := (partkeeper.table_period(p_parent, v_now)).lower;
+    v_target := partkeeper.horizon_target(p_parent, v_now);
+    select w.window_from, w.window_to into v_window_lo, v_window_hi from partkeeper.drain_window(p_parent, v_now) w;
     v_limit := coalesce(p_max_create, v_cfg.max_create_per_run);
 
     begin
@@ -109,29 +113,27 @@ begin
               from partkeeper.partition_bounds(p_parent) b
              where not b.is_default and isfinite(b.lower) and isfinite(b.upper)),
         waiting as materialized (
-            select d.month_start
-              from partkeeper.default_months(p_parent) d
-             where isfinite(d.month_start) and d.month_start >= v_window_lo and d.month_start < v_window_hi),
+            select d.period_start
+              from partkeeper.default_periods(p_parent) d
+             where isfinite(d.period_start) and d.period_start >= v_window_lo and d.period_start < v_window_hi),
         span as (
-            select partkeeper.month_start(least(v_current, (select min(p.lower) from parts p), (select min(w.month_start) from waiting w)), v_zone) as lo,
+            select least(v_current, (select min(p.lower) from parts p), (select min(w.period_start) from waiting w)) as lo,
                    greatest(v_target,
-                            partkeeper.month_start((select max(w.month_start) from waiting w), v_zone, 1),
+                            (partkeeper.table_period(p_parent, (select max(w.period_start) from waiting w))).upper,
                             least(coalesce((select max(p.upper) from parts p), v_target), v_window_hi)) as hi),
         months as (
-            select g at time zone v_zone as lo, (g + interval '1 month') at time zone v_zone as hi
-              from span, generate_series(span.lo at time zone v_zone, span.hi at time zone v_zone, interval '1 month') g
-             where g at time zone v_zone < span.hi)
+            select b.lower as lo, b.upper as hi from span, partkeeper.periods_between(p_parent, span.lo, span.hi) b)
         select m.lo, m.hi,
                exists (select from parts p where p.lower <= m.lo and p.upper >= m.hi) as covered,
                exists (select from parts p where p.lower < m.hi and p.upper > m.lo) as overlapped,
                (m.lo >= v_current and m.lo < v_target) as premake,
-               exists (select from waiting w where w.month_start = m.lo) as has_rows
+               exists (select from waiting w where w.period_start = m.lo) as has_rows
           from months m
          order by 5 desc, 6 desc, m.lo
     loop
         continue when r.covered;
         if r.overlapped then
-            v_warnings := v_warnings || format('the month from %s to %s overlaps a partition with other bounds; not created', r.lo, r.hi);
+            v_warnings := v_warnings || format('the period from %s to %s overlaps a partition with other bounds; not created', r.lo, r.hi);
             continue;
         end if;
         if v_lock_failed or v_done >= v_limit then
@@ -149,41 +151,61 @@ begin
             when sqlstate 'PK005' then
                 v_lock_failed := true;
                 v_deferred := v_deferred + 1;
-                v_warnings := v_warnings || format('lock not obtained for the month from %s: %s', r.lo, sqlerrm);
+                v_warnings := v_warnings || format('lock not obtained for the period from %s: %s', r.lo, sqlerrm);
             when sqlstate 'PK006' then
                 v_warnings := v_warnings || sqlerrm;
         end;
     end loop;
     if v_deferred > 0 then
-        v_warnings := v_warnings || format('%s month(s) not created in this run (%s); the next run continues',
+        v_warnings := v_warnings || format('%s partition(s) not created in this run (%s); the next run continues',
             v_deferred, case when v_lock_failed then 'a lock was not obtained' else 'max_create_per_run reached' end);
     end if;
 
     select coalesce(jsonb_agg(jsonb_build_object(
-               'month', d.month_start,
+               'period', d.period_start,
                'rows', d.row_count,
                'waiting_since', coalesce(p.first_seen, v_now),
                'reason', case
-                   when not isfinite(d.month_start) then 'partition key is NULL'
-                   when d.month_start < v_window_lo then format('before the drain window (from %s)', v_window_lo)
-                   when d.month_start >= v_window_hi then format('after the drain window (to %s)', v_window_hi)
+                   when not isfinite(d.period_start) then 'partition key is NULL'
+                   when d.period_start < v_window_lo then format('before the drain window (from %s)', v_window_lo)
+                   when d.period_start >= v_window_hi then format('after the drain window (to %s)', v_window_hi)
                    when v_lock_failed then 'a lock was not obtained; the next run retries'
                    when v_deferred > 0 then 'max_create_per_run reached; the next run continues'
-                   else 'a partition with other bounds overlaps this month' end) order by d.month_start), '[]'),
+                   else 'a partition with other bounds overlaps this period' end) order by d.period_start), '[]'),
            coalesce(sum(d.row_count), 0)
       into v_left, v_default_rows
-      from partkeeper.default_months(p_parent) d
-      left join partkeeper.pending p on p.parent = p_parent and p.month_start = d.month_start;
+      from partkeeper.default_periods(p_parent) d
+      left join partkeeper.pending p on p.parent = p_parent and p.period_start = d.period_start;
 
-    -- pending mirrors what still waits: forget placed months, remember ones the trigger did not see
+    -- pending mirrors what still waits: forget placed periods, remember ones the trigger did not see
     delete from partkeeper.pending p
      where p.parent = p_parent
-       and not exists (select from jsonb_array_elements(v_left) e where (e ->> 'month')::timestamptz = p.month_start);
-    insert into partkeeper.pending (parent, month_start, first_seen)
-    select p_parent, (e ->> 'month')::timestamptz, v_now from jsonb_array_elements(v_left) e
+       and not exists (select from jsonb_array_elements(v_left) e where (e ->> 'period')::timestamptz = p.period_start);
+    insert into partkeeper.pending (parent, period_start, first_seen)
+    select p_parent, (e ->> 'period')::timestamptz, v_now from jsonb_array_elements(v_left) e
     on conflict do nothing;
     if v_default_rows > 0 then
         v_warnings := v_warnings || format('%s row(s) left in the DEFAULT partition (see left_in_default)', v_default_rows);
+    end if;
+
+    if v_cfg.retention is not null then
+        for r in select e.partition, e.lower, e.upper, e.retirable, e.reason from partkeeper.expired_partitions(p_parent) e loop
+            if not r.retirable then
+                v_warnings := v_warnings || format('%s expired but is kept: %s', r.partition, r.reason);
+                continue;
+            end if;
+            exit when v_lock_failed;
+            begin
+                v_retired := v_retired || jsonb_build_array(partkeeper.retire_partition(p_parent, r.partition));
+            exception when sqlstate 'PK005' then
+                v_lock_failed := true;
+                v_warnings := v_warnings || format('lock not obtained to retire %s: %s; the next run retries', r.partition, sqlerrm);
+            end;
+        end loop;
+        select jsonb_build_object('partition', b.partition::text, 'at', b.upper + v_cfg.retention) into v_next_expiry
+          from partkeeper.partition_bounds(p_parent) b
+         where not b.is_default and isfinite(b.upper)
+         order by b.upper limit 1;
     end if;
 
     for r in select b.lower, b.upper from partkeeper.partition_bounds(p_parent) b where not b.is_default order by b.lower loop
@@ -206,6 +228,8 @@ begin
         'rows_moved', v_moved,
         'default_rows', v_default_rows,
         'left_in_default', v_left,
+        'retired', v_retired,
+        'next_expiry', v_next_expiry,
         'horizon', v_horizon,
         'horizon_target', v_target,
         'drain_window', jsonb_build_object('from', v_window_lo, 'to', v_window_hi),
@@ -213,7 +237,7 @@ begin
         'warnings', to_jsonb(v_warnings));
 
     -- a run that changed nothing and warns as the previous one did adds nothing to the log
-    if jsonb_array_length(v_created) > 0
+    if jsonb_array_length(v_created) > 0 or jsonb_array_length(v_retired) > 0
        or (cardinality(v_warnings) > 0 and not exists (
                select from partkeeper.last_run l
                 where l.parent = p_parent and l.result -> 'warnings' = v_result -> 'warnings')) then

@@ -9,7 +9,7 @@ as $$
  * Put p_parent under partkeeper's management with the default settings (change them with
  * configure) and give it its safety net (ensure_default: DEFAULT partition + trigger).
  * Existing partitions and rows are left as they are; partitions that are not whole months of the
- * table's zone are listed under "misaligned" (maintenance works around them and warns).
+ * table's interval and zone are listed under "misaligned" (maintenance works around them and warns).
  * Idempotent: registering again keeps the settings and only re-ensures the safety net.
  * Runs with the caller's rights: the caller must own the table (PK007) and be allowed to write
  * partkeeper.config (the installing role is). PK002/PK003 for tables partkeeper cannot manage.
@@ -43,7 +43,7 @@ begin
             select jsonb_agg(b.partition::text order by b.lower)
               from partkeeper.partition_bounds(p_parent) b
              where not b.is_default
-               and (b.lower <> partkeeper.month_start(b.lower, v_cfg.time_zone)
-                    or b.upper <> partkeeper.month_start(b.upper, v_cfg.time_zone))), '[]'));
+               and ((partkeeper.table_period(p_parent, b.lower)).lower <> b.lower
+                    or (partkeeper.table_period(p_parent, b.upper)).lower <> b.upper)), '[]'));
 end
 $$;

@@ -24,6 +24,7 @@ begin
         execute format('drop trigger if exists ensure_partition_exists on %s', v_default);
     end if;
     delete from partkeeper.pending p where p.parent = p_parent;
+    delete from partkeeper.interval_history h where h.parent = p_parent;
     delete from partkeeper.config c where c.parent = p_parent;
     v_found := found;
     if v_found then

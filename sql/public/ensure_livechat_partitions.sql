@@ -35,7 +35,7 @@ begin
         select b.partition::text
           from partkeeper.partition_bounds(v_table) b
          where not b.is_default
-           and b.upper > partkeeper.month_start((v_result ->> 'clock')::timestamptz, (partkeeper.config_for(v_table)).time_zone)
+           and b.upper > (partkeeper.table_period(v_table, (v_result ->> 'clock')::timestamptz)).lower
            and b.lower < (v_result ->> 'horizon_target')::timestamptz
          order by b.lower);
 end

@@ -1,0 +1,53 @@
+create or replace function partkeeper.attach_restored(p_parent regclass, p_table regclass, p_lower timestamptz, p_upper timestamptz)
+returns text
+language plpgsql
+volatile
+set search_path = pg_catalog, pg_temp
+set timezone = 'UTC'
+set datestyle = 'ISO, YMD'
+as $$
+/*
+ * Attach p_table (a standalone table holding restored rows, made LIKE p_parent) as the partition
+ * [p_lower, p_upper) of p_parent, as `partkeeper restore` does after loading an archive.
+ * Refuses (PK006, nothing changed) when any partition overlaps the range or the DEFAULT partition
+ * holds rows of it: a restore never mixes with existing data. Rows of p_table outside the range
+ * make the CHECK fail (23514). Locks as add_partition: CHECK first, then SHARE on the parent and
+ * ATTACH (SHARE UPDATE EXCLUSIVE), under lock_timeout with retries (PK005).
+ * Runs with the caller's rights: the caller must own both tables. Returns the partition's name.
+ */
+declare
+    v_info record := partkeeper.table_info(p_parent);
+    v_cfg partkeeper.config := partkeeper.config_for(p_parent);
+    v_lower text := partkeeper.bound_literal(p_lower, v_info.control_type);
+    v_upper text := partkeeper.bound_literal(p_upper, v_info.control_type);
+    v_in_range text;
+    v_clash text;
+    v_waiting bigint := 0;
+begin
+    if p_lower is null or p_upper is null or not isfinite(p_lower) or not isfinite(p_upper) or p_lower >= p_upper then
+        raise exception 'invalid range [%, %)', p_lower, p_upper using errcode = 'PK001', hint = 'Take the bounds from the archive''s manifest.';
+    end if;
+    select b.partition::text into v_clash from partkeeper.partition_bounds(p_parent) b
+     where not b.is_default and b.lower < p_upper and b.upper > p_lower limit 1;
+    if v_clash is not null then
+        raise exception 'range [%, %) of % is taken by partition %', p_lower, p_upper, p_parent, v_clash
+            using errcode = 'PK006', hint = 'Restore into a table of your choice instead (--into), or drop that partition first.';
+    end if;
+    v_in_range := format('%I >= %s::%s and %I < %s::%s', v_info.control_column, v_lower, v_info.control_type,
+                         v_info.control_column, v_upper, v_info.control_type);
+    if v_info.default_partition is not null then
+        execute format('select count(*) from only %s where %s', v_info.default_partition, v_in_range) into v_waiting;
+        if v_waiting > 0 then
+            raise exception 'the DEFAULT partition of % holds % row(s) of [%, %)', p_parent, v_waiting, p_lower, p_upper
+                using errcode = 'PK006', hint = 'Run maintenance to place them (it then makes that partition), or restore into a table of your choice (--into).';
+        end if;
+    end if;
+    perform partkeeper.execute_with_retry(array[
+        format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)', p_table, v_info.control_column, v_in_range),
+        format('lock table %s in share mode', p_parent),
+        format('alter table %s attach partition %s for values from (%s) to (%s)', p_parent, p_table, v_lower, v_upper),
+        format('alter table %s drop constraint partkeeper_bounds', p_table)], v_cfg.lock_timeout, v_cfg.lock_retries);
+    perform partkeeper.write_log(p_parent::text, 'restore', p_table::text, jsonb_build_object('lower', p_lower, 'upper', p_upper));
+    return p_table::text;
+end
+$$;

@@ -1,0 +1,15 @@
+create or replace function partkeeper.drain_window(p_parent regclass, p_at timestamptz,
+    out window_from timestamptz, out window_to timestamptz)
+language sql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+/*
+ * The range [window_from, window_to) of periods for which maintenance makes partitions on demand
+ * for rows waiting in the DEFAULT partition: from the period holding p_at - drain_window_back to
+ * the end of the period holding p_at + drain_window_ahead. Rows outside stay and are reported.
+ */
+select (partkeeper.table_period(p_parent, p_at - c.drain_window_back)).lower,
+       (partkeeper.table_period(p_parent, p_at + c.drain_window_ahead)).upper
+  from partkeeper.config_for(p_parent) c
+$$;
