@@ -40,6 +40,7 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/unregister_table.sql
 \ir functions/maintain_table.sql
 \ir functions/maintain_all.sql
+\ir procedures/run_maintenance.sql
 \ir views/partitions.sql
 \ir functions/cron_jobs.sql
 \ir functions/status.sql

@@ -6,6 +6,7 @@ revoke all on schema partkeeper from public;
 revoke all on all tables in schema partkeeper from public;
 revoke all on all sequences in schema partkeeper from public;
 revoke execute on all functions in schema partkeeper from public;
+revoke execute on all procedures in schema partkeeper from public;
 revoke execute on function public.create_monthly_partition(text, date) from public;
 revoke execute on function public.ensure_livechat_partitions() from public;
 revoke execute on function public.maintain_livechat_partitions() from public;

@@ -162,6 +162,27 @@ describeServer('concurrent sessions (PostgreSQL server)', () => {
     expect(await db.one(`select count(*)::int as n, sum(id)::text as ids from livechat_messages`)).toEqual(total);
   }, 60_000);
 
+  itServer('run_maintenance commits each table before the next: a table waiting for a lock holds nothing of the others', async () => {
+    const db = await freshDb();
+    // tables run in name order: livechat_messages, then z_events
+    await db.exec(`create table z_events (at timestamptz not null) partition by range (at)`);
+    await db.query(`select partkeeper.register_table('z_events')`);
+    await db.query(`select partkeeper.configure('z_events', p_lock_timeout => '20s', p_lock_retries => 0)`);
+    await db.exec(`alter database ${db.name} set partkeeper.now = '2025-04-10 00:00:00+00'`);
+    const reader = await db.connect();
+    await reader.exec('begin; select count(*) from z_events_default'); // z_events cannot attach yet
+    const runner = await db.connect();
+    const pid = await runner.backendPid();
+    const call = settle(runner.exec('call partkeeper.run_maintenance()'));
+    await waitForLockWait(db, pid, 'z_events_default');
+    // while z_events waits, livechat_messages' partitions are committed and its locks released
+    expect(await db.one(`select count(*)::int as n from partkeeper.partition_bounds('livechat_messages') where not is_default`)).toEqual({ n: 3 });
+    expect(await db.one(`select count(*)::int as n from pg_locks where pid = $1 and relation = 'livechat_messages'::regclass`, [pid])).toEqual({ n: 0 });
+    await reader.exec('commit');
+    expect((await call).ok).toBe(true);
+    expect(await db.one(`select count(*)::int as n from partkeeper.partition_bounds('z_events') where not is_default`)).toEqual({ n: 3 });
+  });
+
   itServer('two maintenance runs at once: the second returns busy at once, or waits when asked to', async () => {
     const db: TestDb = await freshDb();
     await setClock(db, '2025-09-10 00:00:00+00');

@@ -13,7 +13,7 @@ describe('without pg_cron in the database', () => {
     const db = await freshDb({ bundle: false });
     await applyBundle(db);
     const notice = db.notices.find((n) => n.message.includes('pg_cron is not installed'));
-    expect(notice?.message).toMatch(/cron\.schedule_in_database\('partkeeper-frequent-[^']+', '\*\/5 \* \* \* \*', 'SELECT partkeeper\.maintain_all\(\)'/);
+    expect(notice?.message).toMatch(/cron\.schedule_in_database\('partkeeper-frequent-[^']+', '\*\/5 \* \* \* \*', 'CALL partkeeper\.run_maintenance\(\)'/);
     await expectSqlState(db.query('select partkeeper.schedule_jobs()'), 'PK001');
     expect(await db.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 0 });
     expect(await db.one('select partkeeper.cron_jobs() as j')).toEqual({ j: null });
@@ -38,8 +38,8 @@ describe.skipIf(!cronRuns)(`with pg_cron (PostgreSQL server${cronRuns ? '' : ' w
     await applyBundle(db);
     await applyBundle(db);
     expect(await jobs()).toEqual([
-      { jobname: 'partkeeper-frequent', schedule: '*/5 * * * *', command: 'SELECT partkeeper.maintain_all()', database: 'postgres', active: true },
-      { jobname: 'partkeeper-monthly', schedule: '0 2 1 * *', command: 'SELECT partkeeper.maintain_all()', database: 'postgres', active: true },
+      { jobname: 'partkeeper-frequent', schedule: '*/5 * * * *', command: 'CALL partkeeper.run_maintenance()', database: 'postgres', active: true },
+      { jobname: 'partkeeper-monthly', schedule: '0 2 1 * *', command: 'CALL partkeeper.run_maintenance()', database: 'postgres', active: true },
       {
         jobname: 'partkeeper-prune-history', schedule: '30 3 * * *', database: 'postgres', active: true,
         command: `DELETE FROM cron.job_run_details WHERE jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'partkeeper-%') AND end_time < now() - interval '7 days'`,
@@ -65,7 +65,7 @@ describe.skipIf(!cronRuns)(`with pg_cron (PostgreSQL server${cronRuns ? '' : ' w
           where j.jobname = 'partkeeper-frequent' and d.status in ('succeeded', 'failed') order by d.runid desc limit 1`,
       );
     }
-    expect(run).toEqual({ status: 'succeeded', return_message: 'SELECT 1' });
+    expect(run).toEqual({ status: 'succeeded', return_message: 'CALL' });
     expect(await db.one(`select to_regclass('livechat_messages_2031_03') is not null as made`)).toEqual({ made: true });
     expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'create_partition' and partition_name like '%2031_0%'`)).toEqual({ n: 3 });
     const health = await db.one<{ c: { status: string; message: string } }>(

@@ -185,6 +185,20 @@ describe('maintenance', () => {
     expect(await db.one(`select count(*)::int as n from partkeeper.partition_bounds('livechat_messages') where not is_default`)).toEqual({ n: 3 });
   });
 
+  it('CALL partkeeper.run_maintenance() maintains every table, and one table\'s error does not stop the others', async () => {
+    const db = await freshDb();
+    await setClock(db, '2025-04-10 00:00:00+00');
+    await db.exec(`create table a_events (at timestamptz not null) partition by range (at); create table gone (at date not null) partition by range (at)`);
+    await db.query(`select partkeeper.register_table('a_events'), partkeeper.register_table('gone')`);
+    await db.exec(`drop table gone`);
+    await db.exec('call partkeeper.run_maintenance()');
+    expect(db.notices.at(-1)?.message).toMatch(/maintenance of 3 table\(s\): \{"ok": 2, "failed": 1\}/);
+    expect(await db.query(`select parent::text as t, status from partkeeper.last_run order by 1`)).toEqual([
+      { t: 'a_events', status: 'ok' }, { t: 'livechat_messages', status: 'ok' },
+    ]);
+    expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'failed'`)).toEqual({ n: 1 });
+  });
+
   it('refuses unregistered tables with PK004 and reports partitions made by hand with other bounds', async () => {
     const db = await freshDb();
     await db.exec(`create table ev (at timestamptz not null) partition by range (at)`);

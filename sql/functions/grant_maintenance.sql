@@ -22,6 +22,7 @@ begin
                    ' public.maintain_livechat_partitions() to %s', p_role);
     execute format('grant execute on function partkeeper.status(), partkeeper.health(bigint, bigint, bigint, interval, integer),'
                    ' partkeeper.partition_bounds(regclass) to %s', p_role);
+    execute format('grant execute on procedure partkeeper.run_maintenance() to %s', p_role);
     execute format('grant select on partkeeper.config, partkeeper.log, partkeeper.pending, partkeeper.last_run, partkeeper.partitions to %s', p_role);
 end
 $$;

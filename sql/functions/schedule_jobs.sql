@@ -8,10 +8,11 @@ as $$
  * Schedule partkeeper's pg_cron jobs in this database (which must be cron.database_name, where
  * the pg_cron extension lives), under stable names, so calling it again updates and never
  * duplicates (cron.schedule replaces a job of the same name and user):
- *   partkeeper-frequent       p_frequent (default: every 5 minutes): SELECT partkeeper.maintain_all();
+ *   partkeeper-frequent       p_frequent (default: every 5 minutes): CALL partkeeper.run_maintenance();
  *                             keeps the premake horizon and drains DEFAULT partitions; a run with
  *                             nothing to do takes no lock on any table.
  *   partkeeper-monthly        '0 2 1 * *' (02:00 UTC on the 1st, the original schedule): the same call.
+ *                             (run_maintenance commits after each table, so locks stay short)
  *   partkeeper-prune-history  '30 3 * * *': deletes cron.job_run_details rows of partkeeper-* jobs
  *                             older than p_keep_history (default 7 days); the table grows forever otherwise.
  * NULL arguments keep what an existing job has (a re-install never undoes a DBA's choice).
@@ -46,12 +47,12 @@ begin
         v_keep));
 
     begin
-        execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-frequent', v_frequent, 'SELECT partkeeper.maintain_all()';
+        execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-frequent', v_frequent, 'CALL partkeeper.run_maintenance()';
     exception when others then
         raise exception 'invalid schedule %: %', quote_literal(v_frequent), sqlerrm
             using errcode = 'PK001', hint = 'Use cron syntax in GMT with a period of at least a minute, for example ''*/5 * * * *''.';
     end;
-    execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-monthly', '0 2 1 * *', 'SELECT partkeeper.maintain_all()';
+    execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-monthly', '0 2 1 * *', 'CALL partkeeper.run_maintenance()';
     execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-prune-history', '30 3 * * *', v_prune;
     perform partkeeper.write_log(null, 'schedule_jobs', null, jsonb_build_object('frequent', v_frequent, 'prune', v_prune));
     return partkeeper.cron_jobs();
