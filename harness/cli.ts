@@ -28,6 +28,8 @@ const commands: Record<string, () => Promise<Command>> = {
   maintain: async () => (await import('./commands/maintain.ts')).maintain,
   status: async () => (await import('./commands/status.ts')).status,
   doctor: async () => (await import('./commands/doctor.ts')).doctor,
+  archive: async () => (await import('./commands/archive.ts')).archive,
+  restore: async () => (await import('./commands/restore.ts')).restore,
 };
 
 const connection: ParseArgsConfig['options'] = {

@@ -1,3 +1,5 @@
+import type { Readable, Transform } from 'node:stream';
+
 // The one database interface used by tests, benches and the CLI. Both backends
 // (PGlite in WASM, a real server through node-postgres) are thin drivers under
 // `Session`, so error shape, notices, value parsing and transactions are
@@ -10,6 +12,9 @@ export interface Notice {
   detail?: string;
   hint?: string;
 }
+
+/** A readable followed by transforms: what a COPY FROM reads, in pipeline order. */
+export type CopySource = [Readable, ...Transform[]];
 
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
@@ -28,6 +33,10 @@ export interface Db {
   /** BEGIN/COMMIT, ROLLBACK on throw; nested calls use savepoints. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   backendPid(): Promise<number>;
+  /** COPY (query) TO STDOUT with options: the data, and the row count reported at its end. PGlite buffers it in memory. */
+  copyOut(query: string, options: string): Promise<{ data: Readable; rows: () => number }>;
+  /** COPY target FROM STDIN with options, fed by the streams in pipeline order; the rows loaded. PGlite buffers it. */
+  copyIn(target: string, options: string, source: CopySource): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -61,8 +70,9 @@ export class DbError extends Error {
   /** Wraps anything carrying a SQLSTATE; other errors (bugs, I/O) pass through untouched. */
   static from(e: unknown): unknown {
     if (e instanceof DbError || !(e instanceof Error)) return e;
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return e;
+    const { code, severity } = e as { code?: unknown; severity?: unknown };
+    // A server error always has a severity; Node's own errors (EFBIG, EPERM: also five capitals) never do.
+    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || typeof severity !== 'string') return e;
     // Driver errors keep their fields as own properties; message is not enumerable.
     return new DbError({ ...e, message: e.message, code }, e);
   }
@@ -94,6 +104,8 @@ export interface Driver {
   readonly kind: Db['kind'];
   rows(sql: string, params: unknown[], onNotice: (n: Notice) => void): Promise<Record<string, unknown>[]>;
   script(sql: string, onNotice: (n: Notice) => void): Promise<void>;
+  copyOut: Db['copyOut'];
+  copyIn: Db['copyIn'];
   close(): Promise<void>;
 }
 
@@ -166,6 +178,23 @@ export class Session implements Db {
   /** Cleanup statements: their errors and "no transaction in progress" warnings are noise. */
   async #quiet(sql: string): Promise<void> {
     await this.driver.script(sql, () => {}).catch(() => {});
+  }
+
+  async copyOut(query: string, options: string): Promise<{ data: Readable; rows: () => number }> {
+    try {
+      return await this.driver.copyOut(query, options);
+    } catch (e) {
+      throw DbError.from(e);
+    }
+  }
+
+  async copyIn(target: string, options: string, source: CopySource): Promise<number> {
+    try {
+      return await this.driver.copyIn(target, options, source);
+    } catch (e) {
+      // a server error becomes a DbError; a failing stream's own error passes through as it is
+      throw DbError.from(e);
+    }
   }
 
   async backendPid(): Promise<number> {

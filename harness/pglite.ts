@@ -1,6 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream } from 'node:stream/web';
 import { PGlite } from '@electric-sql/pglite';
 import { Session, textParsers, toNotice, type Db } from './db.ts';
 
@@ -26,6 +29,19 @@ function wrap(pg: PGlite): Db {
     },
     async script(sql, onNotice) {
       await pg.exec(sql, { onNotice: (n) => onNotice(toNotice(n)) });
+    },
+    // PGlite's COPY goes through an in-memory Blob ('/dev/blob'): not streamed, so it needs memory
+    // for the whole data; fine for the embedded databases it serves.
+    async copyOut(query, options) {
+      const r = await pg.query(`copy (${query}) to '/dev/blob' ${options}`);
+      const blob = r.blob ?? new Blob([]);
+      return { data: Readable.fromWeb(blob.stream() as ReadableStream<Uint8Array>), rows: () => r.affectedRows ?? 0 };
+    },
+    async copyIn(target, options, source) {
+      const chunks: Uint8Array[] = [];
+      await pipeline([...source, new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) })]);
+      const r = await pg.query(`copy ${target} from '/dev/blob' ${options}`, [], { blob: new Blob(chunks) });
+      return r.affectedRows ?? 0;
     },
     close: () => pg.close(),
   });

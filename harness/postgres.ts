@@ -1,4 +1,6 @@
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DbError, Session, TEXT_ARRAY_OIDS, textParsers, toNotice, type Db, type Notice } from './db.ts';
 
 // Same value shapes as PGlite: date/time, int8 and numeric stay text, arrays of
@@ -37,8 +39,12 @@ export async function openPostgres(url?: string, applicationName = 'partkeeper-h
   client.on('notice', (m) => notify(toNotice(m)));
   await client.connect();
 
+  // A COPY TO stream left before its end keeps the socket paused with data in flight: no later
+  // message would get through, so the session is unusable and close() drops the socket.
+  let abandoned = false;
   const run = async (config: pg.QueryConfig, onNotice: (n: Notice) => void) => {
     if (lost) throw dead(lost);
+    if (abandoned) throw new DbError({ code: '08006', message: 'connection unusable: a COPY was abandoned before its end' });
     notify = onNotice;
     try {
       return await client.query(config);
@@ -52,7 +58,25 @@ export async function openPostgres(url?: string, applicationName = 'partkeeper-h
     // queryMode 'extended' even without parameters: like PGlite, one statement only.
     rows: async (sql, params, onNotice) => (await run({ text: sql, values: params, queryMode: 'extended' } as pg.QueryConfig, onNotice)).rows,
     script: async (sql, onNotice) => void (await run({ text: sql }, onNotice)),
-    close: () => client.end(),
+    async copyOut(query, options) {
+      if (lost) throw dead(lost);
+      const stream = client.query(copyTo(`copy (${query}) to stdout ${options}`));
+      stream.once('close', () => void (abandoned ||= !stream.readableEnded));
+      return { data: stream, rows: () => stream.rowCount };
+    },
+    async copyIn(target, options, source) {
+      if (lost) throw dead(lost);
+      // An error in any stream destroys the COPY stream, which sends CopyFail: the server aborts
+      // the COPY and the session stays usable.
+      const sink = client.query(copyFrom(`copy ${target} from stdin ${options}`));
+      await pipeline([...source, sink]);
+      return sink.rowCount;
+    },
+    async close() {
+      if (!abandoned) return client.end();
+      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    },
   });
 }
 

@@ -3,27 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../harness/cli.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '../harness/db.ts';
 import { openPglite } from '../harness/pglite.ts';
 import { openPostgres } from '../harness/postgres.ts';
 import { freshDb, itServer, repoRoot, target } from '../harness/testing.ts';
-
-type Run = { code: number; stdout: string; stderr: string };
-
-async function cli(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+import { cli } from './support.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -186,4 +186,11 @@ describe(`harness on ${target}`, () => {
       expect(existsSync(server.dataDir)).toBe(false);
     });
   });
+
+  it('leaves Node errors with five-capital codes (EFBIG, EPERM) alone: only server errors become DbError', () => {
+    const fileError = Object.assign(new Error('file too large'), { code: 'EFBIG' });
+    expect(DbError.from(fileError)).toBe(fileError);
+    const serverError = Object.assign(new Error('division by zero'), { code: '22012', severity: 'ERROR' });
+    expect(DbError.from(serverError)).toBeInstanceOf(DbError);
+  });
 });

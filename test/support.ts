@@ -1,5 +1,7 @@
 // Shared fixtures of the feature suites. They read state through the bundle's own functions and
 // the catalog; none of them re-implements a rule the SQL owns (bounds, names, windows).
+import { vi } from 'vitest';
+import { main } from '../harness/cli.ts';
 import type { Db } from '../harness/db.ts';
 
 export type Partition = { partition: string; lower: string | null; upper: string | null; is_default: boolean };
@@ -112,4 +114,20 @@ export async function createOriginalTable(db: Db, rowsPerMonth = 50): Promise<vo
     select m % 7, m % 11, 'original ' || m, timestamptz '2025-04-01 00:00+00' + (m * interval '1 hour' * 3000 / (${rowsPerMonth} * 5))
       from generate_series(0, ${rowsPerMonth * 5 - 1}) m;
   `);
+}
+
+export type CliRun = { code: number; stdout: string; stderr: string };
+
+/** Runs the command line in-process and captures what it prints. */
+export async function cli(...args: string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }

@@ -1,0 +1,488 @@
+// Archives of partitions: the file format, streaming COPY out and in, verification, and progress.
+//
+// An archive is two files side by side:
+//   <partition>.copy.gz        gzip of COPY (SELECT <columns> FROM ONLY <partition>) TO STDOUT,
+//                              PostgreSQL's text format, UTF-8, one line per row
+//   <partition>.manifest.json  what the archive holds and the checksums to verify it (Manifest)
+// Both are written under temporary names and renamed when complete; the manifest last, so a
+// manifest exists only for a finished, verified data file.
+//
+// On a server, rows stream from the COPY through the checksum into gzip and the file (and back,
+// for a restore) with backpressure, in constant memory whatever the size. PGlite's COPY goes
+// through an in-memory Blob ('/dev/blob'), so there a partition must fit in memory.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { DbError, type CopySource, type Db } from './db.ts';
+
+export const ARCHIVE_FORMAT = 'partkeeper-archive/1';
+
+export interface ArchiveColumn {
+  name: string;
+  /** format_type() of the column, e.g. "timestamp with time zone", "character varying(20)". */
+  type: string;
+  not_null: boolean;
+}
+
+export interface Manifest {
+  format: typeof ARCHIVE_FORMAT;
+  /** The partitioned table as schema.name, each part quoted where SQL needs it. */
+  table: string;
+  /** The partition's name (unqualified) and schema. */
+  partition: string;
+  schema: string;
+  /** Bounds [lower, upper) as instants, as partkeeper.partition_bounds() returns them. */
+  lower: string;
+  upper: string;
+  /** The columns in the data file, in order: every non-generated column in attnum order. */
+  columns: ArchiveColumn[];
+  rows: number;
+  /** sha256 of the uncompressed COPY text. */
+  checksum: string;
+  /** The data file, relative to the manifest, its size and the sha256 of its (compressed) bytes. */
+  file: string;
+  bytes: number;
+  file_checksum: string;
+  partkeeper_version: string;
+  created_at: string;
+}
+
+/**
+ * Session settings under which COPY text is unambiguous and the same from every session. Without
+ * synchronized scans a partition that did not change archives to the same bytes every time.
+ */
+const COPY_SETTINGS = `set local timezone = 'UTC'; set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres';
+  set local extra_float_digits = 3; set local bytea_output = 'hex'; set local synchronize_seqscans = off`;
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const ident = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name));
+/** The archived partition as schema.name, quoted where SQL needs it. */
+export const archivedPartition = (m: Pick<Manifest, 'schema' | 'partition'>) => `${ident(m.schema)}.${ident(m.partition)}`;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Connections                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+const COPY_OPTIONS = `(format text, encoding 'UTF8')`;
+
+/** A file system error (it has a syscall) as an ArchiveError; others as DbError.from() makes them. */
+function ioError(e: unknown, what?: string): unknown {
+  if (!(e as { syscall?: unknown })?.syscall) return DbError.from(e);
+  return what ? new ArchiveError(`${what}: ${(e as Error).message}`) : e;
+}
+
+/** BEGIN ... COMMIT; on failure ROLLBACK (which fails harmlessly on a session a COPY left unusable). */
+async function inTransaction<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  await db.exec('begin');
+  try {
+    const result = await fn();
+    await db.exec('commit');
+    return result;
+  } catch (e) {
+    await db.exec('rollback').catch(() => {});
+    throw e;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Checksums, row counts, progress                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/** An archive that does not match what it should hold: nothing was recorded, dropped or restored. */
+export class ArchiveError extends Error {
+  override name = 'ArchiveError';
+}
+
+/**
+ * Passes bytes through, hashing them and counting lines (= rows of COPY text format, where a newline
+ * inside a value is written as \n). With `expect`, fails at the end of the stream when the count or
+ * checksum differ, so that a COPY FROM fed by it is aborted before it completes.
+ */
+export class Tally extends Transform {
+  rows = 0;
+  bytes = 0;
+  checksum = '';
+  #hash = createHash('sha256');
+  #lastByte = 10;
+
+  constructor(
+    private readonly expect?: { rows?: number; checksum: string; what: string },
+    private readonly onProgress?: (t: Tally) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.bytes += chunk.length;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.rows++;
+    if (chunk.length) this.#lastByte = chunk[chunk.length - 1]!;
+    this.onProgress?.(this);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.checksum = `sha256:${this.#hash.digest('hex')}`;
+    const e = this.expect;
+    if (this.#lastByte !== 10) return cb(new ArchiveError(`${e?.what ?? 'COPY data'}: the last row is incomplete (no end of line)`));
+    if (e?.rows !== undefined && e.rows !== this.rows) return cb(new ArchiveError(`${e.what}: ${this.rows} rows, expected ${e.rows}`));
+    if (e && e.checksum !== this.checksum) return cb(new ArchiveError(`${e.what}: checksum ${this.checksum}, expected ${e.checksum}`));
+    cb();
+  }
+}
+
+/** A progress line on stderr, rewritten in place (at most ~10 times a second). */
+export class Progress {
+  #last = 0;
+  #shown = false;
+  constructor(
+    private readonly enabled: boolean,
+    private readonly write: (s: string) => void = (s) => void process.stderr.write(s),
+  ) {}
+
+  update(line: string, force = false): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (!force && now - this.#last < 100) return;
+    this.#last = now;
+    this.#shown = true;
+    this.write(`\r${line}\x1b[K`);
+  }
+
+  done(line?: string): void {
+    if (line !== undefined) this.update(line, true);
+    if (this.#shown) this.write('\n');
+    this.#shown = false;
+  }
+}
+
+const number = (n: number) => n.toLocaleString('en-US');
+export function size(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
+  return `${u ? v.toFixed(1) : v} ${units[u]}`;
+}
+const rowsLine = (label: string, done: number, total: number, extra = '') =>
+  `${label}: ${total ? `${Math.min(100, Math.floor((done / total) * 100))}% ` : ''}${number(done)}/${number(total)} rows${extra}`;
+
+/** Counts and hashes bytes passing through (the compressed file), without looking at them. */
+class FileTap extends Transform {
+  bytes = 0;
+  checksum = '';
+  #hash = createHash('sha256');
+  constructor(private readonly expect?: { checksum: string; bytes: number; what: string }) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    this.checksum = `sha256:${this.#hash.digest('hex')}`;
+    const e = this.expect;
+    if (e && e.bytes !== this.bytes) return cb(new ArchiveError(`${e.what}: ${this.bytes} bytes, the manifest says ${e.bytes}`));
+    if (e && e.checksum !== this.checksum) return cb(new ArchiveError(`${e.what}: file checksum ${this.checksum}, the manifest says ${e.checksum}`));
+    cb();
+  }
+}
+
+const discard = () => new Writable({ write: (_c, _e, cb) => cb() });
+
+/** Reads a data file back: its file checksum and size, and the rows and checksum of its COPY text. */
+async function readBack(file: string, onProgress?: (t: Tally) => void) {
+  const tap = new FileTap();
+  const tally = new Tally(undefined, onProgress);
+  try {
+    await pipeline(createReadStream(file), tap, createGunzip(), tally, discard());
+  } catch (e) {
+    throw new ArchiveError(`it cannot be read back: ${(e as Error).message}`);
+  }
+  return { rows: tally.rows, checksum: tally.checksum, bytes: tap.bytes, fileChecksum: tap.checksum };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Archive                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface ArchiveOptions {
+  /** Folder for the two files (created beforehand by the caller). */
+  dir: string;
+  /** Replace an existing archive of the same partition in dir. */
+  force?: boolean;
+  progress?: Progress;
+  /** Called with the finished, not yet verified data file (tests damage it here). */
+  beforeVerify?: (dataFile: string) => Promise<void>;
+}
+
+export interface ArchiveResult {
+  id: number;
+  manifest: Manifest;
+  manifestPath: string;
+  dataPath: string;
+}
+
+type Target0 = { partition: string; name: string; schema: string; parent: string | null; rel: string };
+
+/** Archives one range partition, verifies the file, and records it with partkeeper.record_archive(). */
+export async function archivePartition(db: Db, partition: string, opts: ArchiveOptions): Promise<ArchiveResult> {
+  const progress = opts.progress ?? new Progress(false);
+  const p = await db.one<Target0>(
+    `select c.oid::regclass::text as partition, c.relname as name, n.nspname as schema,
+            format('%I.%I', n.nspname, c.relname) as rel,
+            (select format('%I.%I', pn.nspname, pc.relname) from pg_inherits i join pg_class pc on pc.oid = i.inhparent
+               join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parent
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = $1::regclass`,
+    [partition],
+  );
+  if (!p.parent) {
+    throw new DbError({ code: 'PK003', message: `${p.partition} is not a partition`, hint: 'Archive a range partition of a managed table.' });
+  }
+  const base = encodeURIComponent(p.name);
+  const dataPath = path.resolve(opts.dir, `${base}.copy.gz`);
+  const manifestPath = path.resolve(opts.dir, `${base}.manifest.json`);
+  const tmpData = `${dataPath}.${process.pid}.tmp`;
+  const tmpManifest = `${manifestPath}.${process.pid}.tmp`;
+  if (!opts.force) {
+    for (const f of [manifestPath, dataPath]) {
+      if (await stat(f).then(() => true, () => false)) throw new ArchiveError(`${f} exists (--force replaces it)`);
+    }
+  }
+
+  let placed = false;
+  try {
+    return await inTransaction(db, async () => {
+      await db.exec(COPY_SETTINGS);
+      await db.query('select partkeeper.table_info($1::regclass)', [p.parent]);
+      const bounds = await db.query<{ lower: string; upper: string }>(
+        `select to_jsonb(b.lower) #>> '{}' as lower, to_jsonb(b.upper) #>> '{}' as upper
+           from partkeeper.partition_bounds($1::regclass) b where b.partition = $2::regclass and not b.is_default`,
+        [p.parent, p.rel],
+      );
+      if (!bounds[0]) {
+        throw new DbError({ code: 'PK003', message: `${p.partition} is the DEFAULT partition of ${p.parent}; only range partitions are archived`, hint: 'Let maintenance place the rows of the DEFAULT partition first.' });
+      }
+      const { lockTimeout } = await db.one<{ lockTimeout: string }>(`select current_setting('lock_timeout') as "lockTimeout"`);
+      // Writers of this partition wait until the archive is recorded, so it is a copy of it; the
+      // wait for the lock itself is bounded by the table's lock_timeout.
+      await db.query(`select set_config('lock_timeout', (extract(epoch from (partkeeper.config_for($1::regclass)).lock_timeout) * 1000)::bigint || 'ms', true)`, [p.parent]);
+      await db.exec(`lock table ${p.rel} in share mode`);
+      await db.query(`select set_config('lock_timeout', $1, true)`, [lockTimeout]);
+      const columns = await db.query<ArchiveColumn>(
+        `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
+           from pg_attribute a where a.attrelid = $1::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+          order by a.attnum`,
+        [p.rel],
+      );
+      const { count } = await db.one<{ count: string }>(`select count(*) from only ${p.rel}`);
+      const expected = Number(count);
+      const { version } = await db.one<{ version: string }>('select partkeeper.version() as version');
+      const label = `archive ${p.partition}`;
+
+      // Write: COPY -> row count and checksum -> gzip -> file. Opening the file first ('wx': never
+      // over a file another run is writing) fails before any COPY starts.
+      const file = (await open(tmpData, opts.force ? 'w' : 'wx')).createWriteStream();
+      const tally = new Tally(undefined, (t) => progress.update(rowsLine(label, t.rows, expected, `, ${size(t.bytes)} of COPY text`)));
+      const tap = new FileTap();
+      const out = await db.copyOut(`select ${columns.map((c) => quoteIdent(c.name)).join(', ')} from only ${p.rel}`, COPY_OPTIONS).catch((e: unknown) => {
+        file.destroy();
+        throw e;
+      });
+      try {
+        await pipeline(out.data, tally, createGzip(), tap, file);
+      } catch (e) {
+        throw ioError(e, `writing ${dataPath} failed`);
+      }
+      progress.done(rowsLine(label, tally.rows, expected, `, ${size(tap.bytes)} written`));
+      if (tally.rows !== expected || out.rows() !== expected) {
+        throw new ArchiveError(`${label}: ${tally.rows} rows written (COPY reported ${out.rows()}), the partition holds ${expected}`);
+      }
+
+      // Verify: read the file back and compare with what was written and with the partition.
+      await opts.beforeVerify?.(tmpData);
+      const failed = (why: string) =>
+        new ArchiveError(`the archive of ${p.partition} failed verification: ${why}; it was removed and nothing was recorded`);
+      const back = await readBack(tmpData, (t) => progress.update(rowsLine(`verify ${p.partition}`, t.rows, expected))).catch((e: Error) => {
+        throw failed(e.message);
+      });
+      progress.done(rowsLine(`verify ${p.partition}`, back.rows, expected));
+      const compare = (what: string, got: string | number, want: string | number) => {
+        if (got !== want) throw failed(`${what} ${got} read back, ${want} written`);
+      };
+      compare('size', back.bytes, tap.bytes);
+      compare('file checksum', back.fileChecksum, tap.checksum);
+      compare('rows', back.rows, tally.rows);
+      compare('checksum', back.checksum, tally.checksum);
+
+      const manifest: Manifest = {
+        format: ARCHIVE_FORMAT,
+        table: p.parent!,
+        partition: p.name,
+        schema: p.schema,
+        lower: bounds[0].lower,
+        upper: bounds[0].upper,
+        columns,
+        rows: tally.rows,
+        checksum: tally.checksum,
+        file: path.basename(dataPath),
+        bytes: tap.bytes,
+        file_checksum: tap.checksum,
+        partkeeper_version: version,
+        created_at: new Date().toISOString(),
+      };
+      await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: opts.force ? 'w' : 'wx' });
+      placed = true;
+      await rename(tmpData, dataPath);
+      await rename(tmpManifest, manifestPath);
+      const { id } = await db.one<{ id: string }>('select partkeeper.record_archive($1::regclass, $2, $3, $4, $5, $6)::text as id', [
+        p.rel, manifestPath, ARCHIVE_FORMAT, manifest.rows, manifest.bytes, manifest.checksum,
+      ]);
+      return { id: Number(id), manifest, manifestPath, dataPath };
+    });
+  } catch (e) {
+    progress.done();
+    // Nothing may look like a finished archive unless it was recorded.
+    const leftovers = [tmpData, tmpManifest, ...(placed ? [manifestPath, dataPath] : [])];
+    await Promise.all(leftovers.map((f) => rm(f, { force: true })));
+    throw e;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Restore                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Reads and checks a manifest; errors name the file. */
+export async function readManifest(file: string): Promise<Manifest> {
+  let m: Partial<Manifest>;
+  try {
+    m = JSON.parse(await readFile(file, 'utf8')) as Partial<Manifest>;
+  } catch (e) {
+    throw new ArchiveError(`${file} cannot be read as an archive manifest: ${(e as Error).message}`);
+  }
+  if (m?.format !== ARCHIVE_FORMAT) throw new ArchiveError(`${file} is not a ${ARCHIVE_FORMAT} manifest (format: ${JSON.stringify(m?.format)})`);
+  const str = ['table', 'partition', 'schema', 'lower', 'upper', 'checksum', 'file', 'file_checksum'] as const;
+  const bad = [
+    ...str.filter((k) => typeof m[k] !== 'string' || !m[k]),
+    ...(['rows', 'bytes'] as const).filter((k) => !Number.isSafeInteger(m[k]) || m[k]! < 0),
+    ...(Array.isArray(m.columns) && m.columns.length && m.columns.every((c) => typeof c?.name === 'string' && typeof c.type === 'string') ? [] : ['columns']),
+  ];
+  if (bad.length) throw new ArchiveError(`${file} is damaged: missing or invalid ${bad.join(', ')}`);
+  if (m.file !== path.basename(m.file!)) throw new ArchiveError(`${file} is damaged: file must be a name in the manifest's folder`);
+  return m as Manifest;
+}
+
+export interface RestoreOptions {
+  /** An existing table to load the rows into, instead of a new partition. */
+  into?: string;
+  progress?: Progress;
+}
+
+export interface RestoreResult {
+  table: string;
+  rows: number;
+  attached: boolean;
+  manifest: Manifest;
+}
+
+/**
+ * Loads an archive into a new table made LIKE the partitioned table and attaches it as the
+ * partition [lower, upper) with partkeeper.attach_restored(); or, with `into`, loads it into that
+ * table. One transaction: the rows are checked against the manifest (count and checksum) while they
+ * load, and on any mismatch or error nothing is created, loaded or attached.
+ */
+export async function restoreArchive(db: Db, manifestFile: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  const m = await readManifest(manifestFile);
+  const dataFile = path.join(path.dirname(manifestFile), m.file);
+  const st = await stat(dataFile).catch((e: Error) => {
+    throw new ArchiveError(`the data file of ${manifestFile} cannot be read: ${e.message}`);
+  });
+  if (st.size !== m.bytes) throw new ArchiveError(`${dataFile} is damaged: ${st.size} bytes, the manifest says ${m.bytes}`);
+  const progress = opts.progress ?? new Progress(false);
+
+  try {
+    return await inTransaction(db, async () => {
+      await db.exec(COPY_SETTINGS);
+      let target: string;
+      let parent: string | undefined;
+      if (opts.into) {
+        target = (await db.one<{ t: string }>('select $1::regclass::text as t', [opts.into])).t;
+      } else {
+        const found = await db.one<{ parent: string | null; name: string; taken: string | null }>(
+          `select to_regclass($1)::text as parent, format('%I.%I', $2::text, $3::text) as name,
+                  to_regclass(format('%I.%I', $2::text, $3::text))::text as taken`,
+          [m.table, m.schema, m.partition],
+        );
+        if (!found.parent) {
+          throw new DbError({ code: 'PK002', message: `table ${m.table} of the archive does not exist`, hint: 'Restore into a table of your choice with --into.' });
+        }
+        parent = found.parent;
+        const info = await db.one<{ column: string; default_partition: string | null }>(
+          'select control_column as column, default_partition::text from partkeeper.table_info($1::regclass)', [parent]);
+        // Refuse before loading anything; partkeeper.attach_restored() checks again when it attaches.
+        const [clash] = await db.query<{ partition: string }>(
+          `select b.partition::text as partition from partkeeper.partition_bounds($1::regclass) b
+            where not b.is_default and b.lower < $3::timestamptz and b.upper > $2::timestamptz limit 1`,
+          [parent, m.lower, m.upper],
+        );
+        if (clash) {
+          throw new DbError({ code: 'PK006', message: `range [${m.lower}, ${m.upper}) of ${parent} is taken by partition ${clash.partition}`, hint: 'Restore into a table of your choice instead (--into), or drop that partition first.' });
+        }
+        if (info.default_partition) {
+          const col = quoteIdent(info.column);
+          const { waiting } = await db.one<{ waiting: boolean }>(
+            `select exists (select from only ${info.default_partition} where ${col} >= $1::timestamptz and ${col} < $2::timestamptz) as waiting`,
+            [m.lower, m.upper],
+          );
+          if (waiting) {
+            throw new DbError({ code: 'PK006', message: `the DEFAULT partition of ${parent} holds rows of [${m.lower}, ${m.upper})`, hint: 'Run maintenance to place them (it then makes that partition), or restore into a table of your choice (--into).' });
+          }
+        }
+        if (found.taken) {
+          throw new DbError({ code: 'PK006', message: `relation ${found.taken} already exists`, hint: 'Restore into a table of your choice instead (--into), or rename that relation first.' });
+        }
+        target = found.name;
+        await db.exec(`create table ${target} (like ${parent} including defaults including constraints including generated
+          including storage including comments including compression including statistics)`);
+      }
+
+      // Every archived column must be there to take its values (further columns get their defaults).
+      const have = new Set((await db.query<{ name: string }>(
+        `select attname as name from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''`, [target],
+      )).map((r) => r.name));
+      const missing = m.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
+      if (missing.length) throw new ArchiveError(`${target} has no column ${missing.join(', ')} of the archive`);
+
+      const label = `restore ${archivedPartition(m)}`;
+      const what = `${dataFile} does not match its manifest`;
+      // Verified on the way: the file's size and checksum, then the rows and checksum of its
+      // content. A mismatch or a gzip error fails the stream, which aborts the COPY.
+      const source: CopySource = [
+        createReadStream(dataFile),
+        new FileTap({ bytes: m.bytes, checksum: m.file_checksum, what: `${dataFile} is damaged` }),
+        createGunzip(),
+        new Tally({ rows: m.rows, checksum: m.checksum, what }, (t) => progress.update(rowsLine(label, t.rows, m.rows))),
+      ];
+      let rows: number;
+      try {
+        rows = await db.copyIn(`${target} (${m.columns.map((c) => quoteIdent(c.name)).join(', ')})`, COPY_OPTIONS, source);
+      } catch (e) {
+        if (e instanceof ArchiveError || e instanceof DbError) throw e;
+        throw new ArchiveError(`${dataFile} is damaged: ${(e as Error).message}`);
+      }
+      progress.done(rowsLine(label, rows, m.rows));
+      if (rows !== m.rows) throw new ArchiveError(`${label}: ${rows} rows loaded, the manifest says ${m.rows}`);
+      if (parent) await db.query('select partkeeper.attach_restored($1::regclass, $2::regclass, $3::timestamptz, $4::timestamptz)', [parent, target, m.lower, m.upper]);
+      return { table: target, rows, attached: !!parent, manifest: m };
+    });
+  } catch (e) {
+    progress.done();
+    throw e;
+  }
+}
