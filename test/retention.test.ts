@@ -1,6 +1,10 @@
 // Retention: expired partitions dropped or detached, never the current period or DEFAULT, archives
 // required when configured, and the lock discipline of every DDL.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { archivePartition } from '../harness/archive.ts';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
 import { maintain, partitions } from './support.ts';
 
@@ -73,6 +77,24 @@ describe('retention', () => {
     await db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/archives/livechat_messages_2025_09.2', 'partkeeper-archive/1', 6, 120, 'sha256:01')`);
     run = await maintain(db);
     expect(run.retired.map((r) => r.partition)).toEqual(['public.livechat_messages_2025_09']);
+  });
+
+  it('archive, then retention: a real archive is what lets the partition go', async () => {
+    const db = await freshDb();
+    const dir = mkdtempSync(path.join(tmpdir(), 'partkeeper-retention-'));
+    try {
+      await setClock(db, '2025-09-10 00:00:00+00');
+      await maintain(db);
+      await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) select 1, 1, 'x' || g, '2025-09-11' from generate_series(1, 50) g`);
+      await db.query(`select partkeeper.configure('livechat_messages', p_retention => '1 month', p_require_archive => true)`);
+      await setClock(db, '2025-11-05 00:00:00+00');
+      expect((await maintain(db)).retired).toEqual([]);
+      const archived = await archivePartition(db, 'livechat_messages_2025_09', { dir });
+      expect(archived.manifest.rows).toBe(50);
+      expect((await maintain(db)).retired.map((r) => r.partition)).toEqual(['public.livechat_messages_2025_09']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses invalid retention settings and changes nothing', async () => {
