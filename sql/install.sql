@@ -29,6 +29,7 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/drain_window.sql
 \ir functions/periods_between.sql
 \ir functions/default_periods.sql
+\ir functions/coverage.sql
 \ir functions/horizon.sql
 \ir functions/add_partition.sql
 \ir functions/expired_partitions.sql

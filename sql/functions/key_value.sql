@@ -1,15 +1,16 @@
 create or replace function partkeeper.key_value(p_text text, p_type regtype)
 returns timestamptz
 language sql
-stable
+immutable
 parallel safe
-set search_path = pg_catalog, pg_temp
-set timezone = 'UTC'
 as $$
 /*
  * A partition key value, given as text of the key's type, as the timestamptz partkeeper computes
  * with. Reads timestamp and date values as UTC wall time (must agree with key_expr()); MINVALUE and
  * MAXVALUE (as pg_get_expr prints them in bounds) become -infinity and infinity. NULL in, NULL out.
+ * No SET clause, so PostgreSQL inlines it: it runs once per bound of every partition on every
+ * maintenance run. None is needed: timestamptz text carries its offset and the other two are read
+ * as UTC explicitly. Immutable as far as partkeeper's input goes (bound text printed in ISO style).
  */
 select case
     when p_text = 'MINVALUE' then '-infinity'::timestamptz

@@ -58,10 +58,11 @@ declare
     v_left jsonb;
     v_default_rows bigint;
     v_horizon timestamptz;
-    v_prev_upper timestamptz;
     v_result jsonb;
     v_retired jsonb := '[]';
     v_next_expiry jsonb;
+    v_planned boolean := true;
+    v_coverage record;
     r record;
 begin
     if p_parent is null then
@@ -107,6 +108,17 @@ begin
         v_warnings := v_warnings || ('safety net not ensured: ' || sqlerrm);
     end;
 
+    -- Nothing to create when partitions run contiguously from now to the horizon target, no row
+    -- waits in the DEFAULT partition within the drain window, and no gap starts before the window's
+    -- end: the usual case of a frequent run, which then skips walking every period of the table.
+    v_coverage := partkeeper.coverage(p_parent, v_now);
+    if v_coverage.horizon >= v_target
+       and coalesce(v_coverage.first_gap >= v_window_hi, true)
+       and not exists (select from partkeeper.default_periods(p_parent) d
+                        where isfinite(d.period_start) and d.period_start >= v_window_lo and d.period_start < v_window_hi) then
+        v_planned := false;
+    end if;
+
     for r in
         with parts as materialized (
             select b.lower, b.upper
@@ -129,6 +141,7 @@ begin
                (m.lo >= v_current and m.lo < v_target) as premake,
                exists (select from waiting w where w.period_start = m.lo) as has_rows
           from months m
+         where v_planned
          order by 5 desc, 6 desc, m.lo
     loop
         continue when r.covered;
@@ -208,13 +221,11 @@ begin
          order by b.upper limit 1;
     end if;
 
-    for r in select b.lower, b.upper from partkeeper.partition_bounds(p_parent) b where not b.is_default order by b.lower loop
-        if r.lower > v_prev_upper then
-            v_warnings := v_warnings || format('gap: no partition from %s to %s', v_prev_upper, r.lower);
-        end if;
-        v_prev_upper := r.upper;
-    end loop;
-    v_horizon := partkeeper.horizon(p_parent, v_now);
+    if jsonb_array_length(v_created) > 0 or jsonb_array_length(v_retired) > 0 then
+        v_coverage := partkeeper.coverage(p_parent, v_now);
+    end if;
+    v_warnings := v_warnings || v_coverage.gaps;
+    v_horizon := v_coverage.horizon;
     if v_horizon is null or v_horizon < v_target then
         v_warnings := v_warnings || format('partitions cover up to %s, short of the horizon %s (now + premake)',
                                            coalesce(v_horizon::text, 'nothing at now'), v_target);

@@ -15,11 +15,11 @@ as $$
 select c.oid::regclass,
        partkeeper.key_value(m[1], pt.atttypid::regtype),
        partkeeper.key_value(m[2], pt.atttypid::regtype),
-       c.relispartition and pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'
+       c.oid = pt.partdefid
   from pg_inherits i
   join pg_class c on c.oid = i.inhrelid
   cross join lateral (
-      select a.atttypid
+      select a.atttypid, p.partdefid
         from pg_partitioned_table p
         join pg_attribute a on a.attrelid = p.partrelid and a.attnum = p.partattrs[0]
        where p.partrelid = p_parent) pt
