@@ -1,0 +1,225 @@
+// 2. Maintenance cost: a run with nothing to do and a run that creates partitions, for 1, 100 and
+// 1000 managed tables, partkeeper.maintain_all() against pg_partman's run_maintenance() on the
+// same tables with the same settings.
+import type { Db } from '../harness/db.ts';
+import { dropDatabase, fmt, freshDatabase, handPartitions, livechatShape, median, monthStart, ratio, rotation, section, timed, type Ctx, type Section } from './lib.ts';
+
+type Contender = 'partkeeper' | 'pg_partman';
+
+const name = (c: Contender, i: number) => `${c === 'partkeeper' ? 'mk_pk' : 'mk_pm'}_${String(i).padStart(4, '0')}`;
+
+/**
+ * Tables from..to-1 of a contender, 100 per round trip. partkeeper's get this month and the next two
+ * made by hand and are then registered (adopted, DEFAULT added); pg_partman's get theirs from create_parent.
+ */
+async function addTables(db: Db, c: Contender, from: number, to: number): Promise<void> {
+  for (let lo = from; lo < to; lo += 100) {
+    const sql: string[] = [];
+    for (let i = lo; i < Math.min(to, lo + 100); i++) {
+      const t = name(c, i);
+      sql.push(livechatShape(t));
+      if (c === 'partkeeper') {
+        sql.push(handPartitions(t, 0, 2, false), `select partkeeper.register_table('${t}');`);
+      } else {
+        sql.push(
+          `select partman.create_parent(p_parent_table => 'public.${t}', p_control => 'created_at', p_type => 'native', p_interval => 'monthly',
+                                        p_premake => 2, p_start_partition => '${monthStart(0).slice(0, 19)}', p_jobmon => false);`,
+          `update partman.part_config set infinite_time_partitions = true where parent_table = 'public.${t}';`,
+        );
+      }
+    }
+    await db.exec(sql.join('\n'));
+  }
+}
+
+/** One maintenance run over every table; returns the number of partitions it created. */
+async function runOnce(db: Db, c: Contender, tables: number): Promise<{ ms: number; created: number }> {
+  const count = () =>
+    db.one<{ n: number }>(
+      `select count(*)::int as n from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where c.relkind = 'r' and c.relname like $1 and pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'`,
+      [`${c === 'partkeeper' ? 'mk_pk' : 'mk_pm'}_%`],
+    );
+  const before = (await count()).n;
+  if (c === 'partkeeper') {
+    const { ms, value } = await timed(() => db.one<{ r: { status: string; tables: { status: string; error?: unknown }[] } }>(`select partkeeper.maintain_all() as r`));
+    const bad = value.r.tables.filter((t) => t.status !== 'ok');
+    if (bad.length) throw new Error(`maintain_all: ${bad.length} table(s) not ok: ${JSON.stringify(bad[0])}`);
+    if (value.r.tables.length !== tables) throw new Error(`maintain_all ran over ${value.r.tables.length} tables, expected ${tables}`);
+    return { ms, created: (await count()).n - before };
+  }
+  const { ms } = await timed(() => db.query(`select partman.run_maintenance(p_jobmon => false)`));
+  return { ms, created: (await count()).n - before };
+}
+
+/**
+ * Untimed: drop the newest partition of every table, so that the next run makes it again. pg_partman
+ * extends from its newest partition and does not fill gaps, so it must be the newest one; partitions
+ * are found by name, which sorts by month for both tools (<table>_YYYY_MM, pg_partman <table>_pYYYY_MM).
+ */
+async function dropNewest(db: Db, c: Contender): Promise<void> {
+  await db.exec(`do $$ declare r record; begin
+    for r in select distinct on (i.inhparent) c.oid::regclass as p
+               from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class pc on pc.oid = i.inhparent
+              where c.relkind = 'r' and pc.relname like '${c === 'partkeeper' ? 'mk_pk' : 'mk_pm'}\\_%'
+                and pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+              order by i.inhparent, c.relname desc
+    loop
+      execute format('drop table %s', r.p);
+    end loop; end $$`);
+}
+
+export async function maintenance(ctx: Ctx): Promise<Section> {
+  const s = section('maintenance', '2. Maintenance cost');
+  const sizes = ctx.smoke ? [1, 3] : [1, 100, 1000];
+  // Fewer rounds at 1000 tables: one creating run there takes 10-20 s.
+  const roundsFor = (n: number) => (ctx.smoke ? 1 : n >= 1000 ? 2 : 3);
+  const contenders: Contender[] = ctx.partman ? ['partkeeper', 'pg_partman'] : ['partkeeper'];
+  const { db, name: dbName } = await freshDatabase(ctx, 'bench_maintenance', { partman: true });
+  try {
+    // Only the benchmark's tables are registered: the install's own livechat_messages is not.
+    await db.query(`select partkeeper.unregister_table('livechat_messages')`);
+    await db.exec(`drop table livechat_messages`);
+    const results: Record<string, Record<string, { idle: number[]; create: number[] }>> = {};
+    let made = 0;
+    let profile: { function: string; calls: number; self_ms_per_table: number; total_ms_per_table: number }[] = [];
+    let statements: { statement: string; calls: number; ms_per_table: number }[] = [];
+    for (const n of sizes) {
+      for (const c of contenders) await addTables(db, c, made, n);
+      made = n;
+      await db.exec('vacuum analyze');
+      for (let round = 0; round < roundsFor(n); round++) {
+        for (const c of rotation(contenders, round)) {
+          // A warm-up run before the first round settles the caches (and the premake of new tables); then the timed runs.
+          if (round === 0) await runOnce(db, c, n);
+          const idle = await runOnce(db, c, n);
+          if (idle.created !== 0) throw new Error(`${c}: a run with nothing to do created ${idle.created} partitions`);
+          await dropNewest(db, c);
+          const create = await runOnce(db, c, n);
+          if (create.created !== n) throw new Error(`${c}: the creating run made ${create.created} partitions, expected ${n}`);
+          const r = ((results[String(n)] ??= {})[c] ??= { idle: [], create: [] });
+          r.idle.push(idle.ms);
+          r.create.push(create.ms);
+          ctx.log(`  maintenance ${n} table(s) ${c} round ${round + 1}: nothing to do ${fmt(idle.ms, 1)} ms, creating ${fmt(create.ms, 1)} ms`);
+        }
+      }
+      if (n === sizes.at(-1)) {
+        // Where partkeeper's time goes: one more run with nothing to do, with PL/pgSQL function timing on.
+        if (ctx.statements) await db.exec(`create extension if not exists pg_stat_statements; select pg_stat_statements_reset()`);
+        await db.exec(`set track_functions = 'pl'; select pg_stat_reset()`);
+        if (ctx.statements) await db.exec(`set pg_stat_statements.track = 'all'`);
+        await db.query(`select partkeeper.maintain_all()`);
+        if (ctx.statements) await db.exec(`set pg_stat_statements.track = 'none'`);
+        await db.exec(`select pg_stat_force_next_flush()`);
+        await db.exec(`set track_functions = 'none'`);
+        if (ctx.statements) {
+          statements = (
+            await db.query<{ q: string; calls: string; ms: number }>(
+              `select regexp_replace(regexp_replace(query, '^\\s*/\\*.*?\\*/', ''), '\\s+', ' ', 'g') as q, calls::text as calls, total_exec_time as ms
+                 from pg_stat_statements
+                where dbid = (select oid from pg_database where datname = current_database())
+                  and query !~* 'maintain_all|pg_stat_statements|track'
+                order by total_exec_time desc limit 8`,
+            )
+          ).map((r) => ({ statement: (r.q = r.q.trim()).length > 140 ? `${r.q.slice(0, 137)}...` : r.q, calls: Number(r.calls), ms_per_table: r.ms / n }));
+        }
+        profile = (
+          await db.query<{ f: string; calls: string; self: number; total: number }>(
+            `select funcname as f, calls::text as calls, self_time as self, total_time as total
+               from pg_stat_user_functions where schemaname = 'partkeeper' order by self_time desc limit 8`,
+          )
+        ).map((r) => ({ function: r.f, calls: Number(r.calls), self_ms_per_table: r.self / n, total_ms_per_table: r.total / n }));
+      }
+    }
+
+    s.method.push(
+      `Tables of the \`livechat_messages\` shape, in one database: ${sizes.join(', ')} managed by partkeeper and as many managed by pg_partman ${ctx.partman ?? '(not installed: skipped)'} ` +
+        '(made incrementally: the 100 include the 1, the 1000 include the 100). Both with the same settings: monthly partitions, premake 2 from the clock, a DEFAULT partition each. ' +
+        "partkeeper's tables get this month and the next two as partitions (made with CREATE TABLE ... PARTITION OF) and are then registered, which adds the DEFAULT partition and its trigger. " +
+        "pg_partman's are made by `create_parent(p_type => 'native', p_interval => 'monthly', p_premake => 2, p_start_partition => <this month>)` with " +
+        '`infinite_time_partitions = true`, so that it premakes from the clock like partkeeper rather than from the newest row. pg_partman counts premake from the current time rather than from the start of the current month, ' +
+        'so in the second half of a month it keeps one partition more (this month + 3). The clock is the real one for both (pg_partman cannot be given another).',
+      `One run is one statement: \`SELECT partkeeper.maintain_all()\` or \`SELECT partman.run_maintenance(p_jobmon => false)\` (all tables, one transaction), timed at the client. ` +
+        '**Nothing to do**: every partition exists. **Creating**: before the run, the newest partition of every table is dropped, untimed, so the run makes one partition per table ' +
+        '(checked: exactly one per table is made, none by the runs with nothing to do). ' +
+        `${sizes.map((n) => `${roundsFor(n)} round(s) at ${n}`).join(', ')}; each round runs both contenders in alternating order, the two timed runs each ` +
+        '(preceded, in the first round, by an untimed warm-up run). Medians over rounds.',
+      '`max_locks_per_transaction` is raised to 256 because a single run that creates 1000 partitions locks several thousand relations (both tools do it in one transaction).',
+    );
+    const table = { head: ['tables', 'run', 'partkeeper (ms)', 'pg_partman (ms)', 'pg_partman ÷ partkeeper (> 1: partkeeper faster)', 'partkeeper per table (ms)'], rows: [] as string[][] };
+    for (const n of sizes) {
+      for (const kind of ['idle', 'create'] as const) {
+        const pk = median(results[String(n)]!.partkeeper![kind]);
+        const pm = results[String(n)]!.pg_partman ? median(results[String(n)]!.pg_partman![kind]) : NaN;
+        table.rows.push([String(n), kind === 'idle' ? 'nothing to do' : `creating ${n} partition(s)`, fmt(pk, 1), fmt(pm, 1), fmt(ratio(pm, pk), 2), fmt(pk / n, 2)]);
+      }
+    }
+    s.tables.push(table);
+    if (profile.length) {
+      s.tables.push({
+        caption: `Where partkeeper's run with nothing to do spends its time at ${sizes.at(-1)} tables (PL/pgSQL function timing, \`track_functions = 'pl'\`, one extra run after the timed ones; SQL functions PostgreSQL inlines do not appear):`,
+        head: ['function', 'calls per table', 'self ms per table', 'total ms per table'],
+        rows: profile.map((p) => [p.function, fmt(p.calls / sizes.at(-1)!, 0), fmt(p.self_ms_per_table, 3), fmt(p.total_ms_per_table, 3)]),
+      });
+    }
+    if (statements.length) {
+      s.tables.push({
+        caption: `The same run, statement by statement (\`pg_stat_statements.track = 'all'\`: statements inside the functions, including nested ones; a statement's time includes the functions it calls):`,
+        head: ['statement', 'calls per table', 'ms per table'],
+        rows: statements.map((p) => [`\`${p.statement}\``, fmt(p.calls / sizes.at(-1)!, 0), fmt(p.ms_per_table, 3)]),
+      });
+    }
+    const big = String(sizes.at(-1));
+    const pkIdle = median(results[big]!.partkeeper!.idle);
+    const pmIdle = results[big]!.pg_partman ? median(results[big]!.pg_partman!.idle) : NaN;
+    const speedup = ratio(pmIdle, pkIdle);
+    s.targets.push({
+      name: `maintenance with nothing to do, ${big} tables`,
+      goal: '≥ 5 × faster than pg_partman',
+      measured: ctx.partman ? `${fmt(speedup, 2)} × (partkeeper ${fmt(pkIdle, 0)} ms, pg_partman ${fmt(pmIdle, 0)} ms)` : `partkeeper ${fmt(pkIdle, 0)} ms; pg_partman not installed`,
+      met: ctx.partman ? speedup >= 5 : null,
+      ...(!ctx.partman && { note: 'pg_partman was not part of this run (not installed, or --without-partman): install postgresql-15-partman to measure it.' }),
+      ...(ctx.partman && speedup < 5 && { note: idleNote(speedup, pkIdle, pmIdle, Number(big), profile, statements) }),
+    });
+    s.data = { sizes, rounds: sizes.map(roundsFor), milliseconds: results, profile, statements };
+    return s;
+  } finally {
+    await db.close();
+    await dropDatabase(ctx, dbName);
+  }
+}
+
+/** Why a run with nothing to do misses its target, from the function and statement profiles. */
+function idleNote(
+  speedup: number,
+  pkIdle: number,
+  pmIdle: number,
+  n: number,
+  profile: { function: string; calls: number; self_ms_per_table: number }[],
+  statements: { statement: string; calls: number; ms_per_table: number }[],
+): string {
+  const out = [
+    `missed: partkeeper is ${speedup >= 1 ? `${fmt(speedup, 2)} × faster` : `${fmt(1 / speedup, 2)} × slower`} than pg_partman, the goal is 5 × faster; ` +
+      `to reach it, a run with nothing to do must cost ${fmt(pmIdle / 5 / n, 3)} ms per table instead of ${fmt(pkIdle / n, 3)} ms.`,
+    'The profiles in section 2 show why: a run with nothing to do does, for every table, the whole work of a run that acts.',
+  ];
+  // partition_bounds' own query, and the queries that call it
+  const bounds = statements.find((st) => /key_value\(m\[/.test(st.statement));
+  const callers = statements.filter((st) => /partkeeper\.partition_bounds\(/.test(st.statement));
+  if (bounds) {
+    out.push(
+      `Reading the partitions' bounds (\`partition_bounds\`, ${fmt(bounds.calls / n, 0)} calls a table, each parsing \`pg_get_expr\` text through \`key_value\` for every partition) ` +
+        `takes ${fmt(bounds.ms_per_table, 2)} ms a table` +
+        (callers.length ? `, and the ${callers.length} queries built on it (which periods to make, the horizon, gaps, expiry) ${fmt(callers.reduce((x, st) => x + st.ms_per_table, 0), 2)} ms with it.` : '.'),
+    );
+  }
+  const helpers = profile.filter((f) => !/^maintain_(table|all)$/.test(f.function)).slice(0, 3);
+  if (helpers.length) {
+    out.push(`Among the helpers: ${helpers.map((f) => `\`${f.function}\` ${fmt(f.calls / n, 0)} call(s) a table, ${fmt(f.self_ms_per_table, 2)} ms`).join('; ')}.`);
+  }
+  out.push(
+    'What would close it: one query over the catalog for all tables that reads every bound once (from `relpartbound`, without parsing text) and settles "nothing to do" ' +
+      '(horizon covered, no gap, DEFAULT partition empty, nothing expired) before any per-table work; the per-table run only for the tables that need it; and no `last_run` write when nothing changed.',
+  );
+  return out.join(' ');
+}
