@@ -30,6 +30,7 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./commands/doctor.ts')).doctor,
   archive: async () => (await import('./commands/archive.ts')).archive,
   restore: async () => (await import('./commands/restore.ts')).restore,
+  simulate: async () => (await import('./commands/simulate.ts')).simulate,
 };
 
 const connection: ParseArgsConfig['options'] = {

@@ -131,3 +131,21 @@ export async function cli(...args: string[]): Promise<CliRun> {
     e.mockRestore();
   }
 }
+
+/** Waits until `pid` waits for a lock on `relation` (granted = false), polling pg_locks. */
+export async function waitForLockWait(observer: Db, pid: number, relation: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    const { waiting } = await observer.one<{ waiting: boolean }>(
+      `select exists (select from pg_locks where pid = $1 and relation = $2::regclass and not granted) as waiting`,
+      [pid, relation],
+    );
+    if (waiting) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`backend ${pid} never waited for a lock on ${relation}`);
+}
+
+/** A promise's outcome as a value, so a test can await a statement it expects to fail later. */
+export async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+}

@@ -1,0 +1,139 @@
+// Everything a simulation does before its first step, as SQL a repro can print: the original
+// design's table and partitions (when the scenario starts from that history), the install, the
+// table's settings and the roles.
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../db.ts';
+import { DbError } from '../db.ts';
+import { addDuration, parseInstant, type Micros } from '../instant.ts';
+import { US, type Ledger, type LedgerRow } from '../invariants.ts';
+import { insertSql, literal } from './journal.ts';
+import { ScenarioError, type Scenario } from './scenario.ts';
+
+export const TABLE = 'livechat_messages';
+
+/** A statement, with the ledger rows it inserts and what it is for (named in errors); or the install. */
+export type SetupItem = { sql: string; rows?: LedgerRow[]; purpose?: string } | { install: true };
+
+export interface Roles {
+  app: string;
+  maintenance: string;
+}
+
+/** The original design's partitions: whole UTC months 2025-04 .. 2025-08, made before partkeeper. */
+const ORIGINAL_MONTHS = ['2025-04', '2025-05', '2025-06', '2025-07', '2025-08'];
+
+function originalHistory(ledger: Ledger): SetupItem[] {
+  const ddl = `create table livechat_messages (
+    id bigint generated always as identity,
+    room_id bigint not null,
+    sender_id bigint not null,
+    body text not null,
+    created_at timestamptz not null default now(),
+    primary key (id, created_at)
+) partition by range (created_at)`;
+  const purpose = 'the original history (it needs a database without livechat_messages)';
+  const items: SetupItem[] = [{ sql: ddl, purpose }, { sql: 'create index livechat_messages_room_created_idx on livechat_messages (room_id, created_at desc)' }];
+  const rows: LedgerRow[] = [];
+  for (const [i, month] of ORIGINAL_MONTHS.entries()) {
+    const next = ORIGINAL_MONTHS[i + 1] ?? '2025-09';
+    const suffix = month.replace('-', '_');
+    items.push({
+      sql: `create table livechat_messages_${suffix} partition of livechat_messages for values from ('${month}-01 00:00+00') to ('${next}-01 00:00+00')`,
+    });
+    // a day apart, plus the month's first and last microsecond
+    const lower = parseInstant(`${month}-01T00:00:00Z`);
+    const upper = parseInstant(`${next}-01T00:00:00Z`);
+    for (let at = lower; at < upper; at += 86_400_000_000n) rows.push({ id: ledger.allocate(), at });
+    rows.push({ id: ledger.allocate(), at: upper - 1n });
+  }
+  items.push({ sql: insertSql(TABLE, rows), rows, purpose });
+  return items;
+}
+
+function settings(s: Scenario): string | undefined {
+  const entries = Object.entries(s.table);
+  if (entries.length === 0) return undefined;
+  const args = entries.map(([k, v]) => `p_${k} => ${typeof v === 'number' ? v : literal(String(v))}`);
+  return `select partkeeper.configure('${TABLE}', ${args.join(', ')})`;
+}
+
+/** The setup of a scenario: history (before install), the install, then settings and roles. */
+export function setupItems(s: Scenario, ledger: Ledger): { items: SetupItem[]; roles?: Roles } {
+  const items: SetupItem[] = s.history === 'original' ? originalHistory(ledger) : [];
+  items.push({ install: true });
+  const configure = settings(s);
+  if (configure) items.push({ sql: configure, purpose: 'table settings' });
+  if (!s.roles) return { items };
+  // roles are cluster-wide on a server: unique names, dropped when the simulation ends
+  const suffix = randomBytes(3).toString('hex');
+  const roles = { app: `pk_sim_app_${suffix}`, maintenance: `pk_sim_maint_${suffix}` };
+  const purpose = 'roles (the connected role must be allowed to create roles)';
+  items.push(
+    { sql: `create role ${roles.app}`, purpose },
+    { sql: `grant select, insert on ${TABLE} to ${roles.app}`, purpose },
+    { sql: `create role ${roles.maintenance}`, purpose },
+    { sql: `select partkeeper.grant_maintenance('${roles.maintenance}')`, purpose },
+  );
+  return { items, roles };
+}
+
+/** Runs setup items; the rows they insert join the ledger. */
+export async function runSetup(db: Db, items: readonly SetupItem[], install: (db: Db) => Promise<void>, ledger?: Ledger): Promise<void> {
+  for (const item of items) {
+    if ('install' in item) {
+      await install(db);
+      continue;
+    }
+    try {
+      await db.exec(item.sql);
+    } catch (e) {
+      if (e instanceof DbError && item.purpose) throw new ScenarioError(`${item.purpose}: ${e.code} ${e.message}`);
+      throw e;
+    }
+    if (item.rows) ledger?.commit(item.rows);
+  }
+}
+
+export async function dropRoles(db: Db, roles: Roles | undefined): Promise<void> {
+  if (!roles) return;
+  await db.exec('reset role');
+  await db.exec(`drop owned by ${roles.app}, ${roles.maintenance}; drop role ${roles.app}, ${roles.maintenance}`);
+}
+
+/** Every time zone the scenario names must be one PostgreSQL knows. */
+export async function checkZones(db: Db, s: Scenario): Promise<void> {
+  const zones = new Set([...s.sessions, s.maintenance.timeZone]);
+  for (const e of s.events) if ((e.type === 'createPartition' || e.type === 'late' || e.type === 'early') && e.session) zones.add(e.session);
+  for (const zone of zones) {
+    try {
+      await db.query('select now() at time zone $1', [zone]);
+    } catch (e) {
+      throw new ScenarioError(`time zone ${JSON.stringify(zone)}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Instants worth probing 1 µs either side: month boundaries in every session's zone and the table's
+ * own period boundaries, as the SQL computes them (month_start, periods_between), over the clock's range.
+ */
+export async function edgeInstants(db: Db, s: Scenario): Promise<Micros[]> {
+  if (!s.messages.edges) return [];
+  const start = parseInstant(s.start);
+  let reach = 0n;
+  for (const e of s.events) if (e.type === 'clockJump') reach += (addDuration(start, e.by) - start) * (addDuration(start, e.by) > start ? 1n : -1n);
+  const from = addDuration(start - reach, { months: -2 });
+  const to = addDuration(start, { months: s.months + 2 }) + reach;
+  const months = s.months + 4 + Math.ceil(Number(reach) / (28 * 86_400e6)) * 2;
+  const fromText = new Date(Number(from / 1000n)).toISOString();
+  const rows = await db.query<{ e: string }>(
+    `select distinct ${US('partkeeper.month_start($1::timestamptz, z, k)')} as e
+       from unnest($2::text[]) z, generate_series(0, $3::int) k
+     union
+     select ${US('p.lower')} from partkeeper.periods_between('${TABLE}', $1::timestamptz, $4::timestamptz) p
+      where (partkeeper.config_for('${TABLE}')).part_interval <> 'month'
+     order by 1`,
+    [fromText, [...new Set([...s.sessions, s.table.time_zone ?? 'UTC'])], months, new Date(Number(to / 1000n)).toISOString()],
+  );
+  return rows.map((r) => BigInt(r.e));
+}
