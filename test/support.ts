@@ -2,6 +2,7 @@
 // the catalog; none of them re-implements a rule the SQL owns (bounds, names, windows).
 import { vi } from 'vitest';
 import { main } from '../harness/cli.ts';
+import { ORIGINAL_INDEX_DDL, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from '../harness/original.ts';
 import type { Db } from '../harness/db.ts';
 
 export type Partition = { partition: string; lower: string | null; upper: string | null; is_default: boolean };
@@ -96,20 +97,9 @@ export async function insertMessages(db: Db, dates: string[]): Promise<void> {
 /** The original design's table and its five 2025 partitions, made as its own scripts did. */
 export async function createOriginalTable(db: Db, rowsPerMonth = 50): Promise<void> {
   await db.exec(`
-    create table livechat_messages (
-      id bigint generated always as identity,
-      room_id bigint not null,
-      sender_id bigint not null,
-      body text not null,
-      created_at timestamptz not null default now(),
-      primary key (id, created_at)
-    ) partition by range (created_at);
-    create index livechat_messages_room_created_idx on livechat_messages (room_id, created_at desc);
-    create table livechat_messages_2025_04 partition of livechat_messages for values from ('2025-04-01 00:00+00') to ('2025-05-01 00:00+00');
-    create table livechat_messages_2025_05 partition of livechat_messages for values from ('2025-05-01 00:00+00') to ('2025-06-01 00:00+00');
-    create table livechat_messages_2025_06 partition of livechat_messages for values from ('2025-06-01 00:00+00') to ('2025-07-01 00:00+00');
-    create table livechat_messages_2025_07 partition of livechat_messages for values from ('2025-07-01 00:00+00') to ('2025-08-01 00:00+00');
-    create table livechat_messages_2025_08 partition of livechat_messages for values from ('2025-08-01 00:00+00') to ('2025-09-01 00:00+00');
+    ${ORIGINAL_TABLE_DDL};
+    ${ORIGINAL_INDEX_DDL};
+    ${originalPartitionsDdl().join(';\n')};
     insert into livechat_messages (room_id, sender_id, body, created_at)
     select m % 7, m % 11, 'original ' || m, timestamptz '2025-04-01 00:00+00' + (m * interval '1 hour' * 3000 / (${rowsPerMonth} * 5))
       from generate_series(0, ${rowsPerMonth * 5 - 1}) m;

@@ -8,6 +8,7 @@ import { addDuration, parseInstant, type Micros } from '../instant.ts';
 import { US, type Ledger, type LedgerRow } from '../invariants.ts';
 import { insertSql, literal } from './journal.ts';
 import { ScenarioError, type Scenario } from './scenario.ts';
+import { ORIGINAL_INDEX_DDL, ORIGINAL_MONTHS, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from '../original.ts';
 
 export const TABLE = 'livechat_messages';
 
@@ -19,27 +20,14 @@ export interface Roles {
   maintenance: string;
 }
 
-/** The original design's partitions: whole UTC months 2025-04 .. 2025-08, made before partkeeper. */
-const ORIGINAL_MONTHS = ['2025-04', '2025-05', '2025-06', '2025-07', '2025-08'];
-
 function originalHistory(ledger: Ledger): SetupItem[] {
-  const ddl = `create table livechat_messages (
-    id bigint generated always as identity,
-    room_id bigint not null,
-    sender_id bigint not null,
-    body text not null,
-    created_at timestamptz not null default now(),
-    primary key (id, created_at)
-) partition by range (created_at)`;
+  const ddl = ORIGINAL_TABLE_DDL;
   const purpose = 'the original history (it needs a database without livechat_messages)';
-  const items: SetupItem[] = [{ sql: ddl, purpose }, { sql: 'create index livechat_messages_room_created_idx on livechat_messages (room_id, created_at desc)' }];
+  const items: SetupItem[] = [{ sql: ddl, purpose }, { sql: ORIGINAL_INDEX_DDL }];
   const rows: LedgerRow[] = [];
   for (const [i, month] of ORIGINAL_MONTHS.entries()) {
     const next = ORIGINAL_MONTHS[i + 1] ?? '2025-09';
-    const suffix = month.replace('-', '_');
-    items.push({
-      sql: `create table livechat_messages_${suffix} partition of livechat_messages for values from ('${month}-01 00:00+00') to ('${next}-01 00:00+00')`,
-    });
+    items.push({ sql: originalPartitionsDdl()[i]! });
     // a day apart, plus the month's first and last microsecond
     const lower = parseInstant(`${month}-01T00:00:00Z`);
     const upper = parseInstant(`${next}-01T00:00:00Z`);
