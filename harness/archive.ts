@@ -270,8 +270,11 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       }
       const { lockTimeout } = await db.one<{ lockTimeout: string }>(`select current_setting('lock_timeout') as "lockTimeout"`);
       // Writers of this partition wait until the archive is recorded, so it is a copy of it; the
-      // wait for the lock itself is bounded by the table's lock_timeout.
-      await db.query(`select set_config('lock_timeout', (extract(epoch from (partkeeper.config_for($1::regclass)).lock_timeout) * 1000)::bigint || 'ms', true)`, [p.parent]);
+      // wait for the lock itself is bounded (below).
+      // One wait of the table's whole lock budget, lock_timeout x (lock_retries + 1): it outlasts
+      // deadlock_timeout, after which autovacuum (often busy on a freshly filled partition) yields.
+      await db.query(`select set_config('lock_timeout', (extract(epoch from c.lock_timeout) * 1000 * (c.lock_retries + 1))::bigint || 'ms', true)
+                        from partkeeper.config_for($1::regclass) c`, [p.parent]);
       await db.exec(`lock table ${p.rel} in share mode`);
       await db.query(`select set_config('lock_timeout', $1, true)`, [lockTimeout]);
       const columns = await db.query<ArchiveColumn>(
