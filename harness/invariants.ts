@@ -101,24 +101,25 @@ export interface Violation {
 export interface MaintenanceRun {
   table: string;
   status: 'ok' | 'warning' | 'busy' | 'skipped' | 'disabled' | 'failed';
+  complete?: boolean;
   clock?: string;
   created?: { partition: string; lower: string; upper: string; rows_moved: number }[];
   rows_moved?: number;
   default_rows?: number;
-  left_in_default?: { period: string; rows: number; waiting_since: string; reason: string }[];
+  left_in_default?: { period: string | null; rows: number; waiting_since: string; reason: string }[];
   retired?: { partition: string; lower: string; upper: string; mode: string }[];
   horizon?: string | null;
   horizon_target?: string;
   drain_window?: { from: string; to: string };
-  warnings?: string[];
+  warnings?: { code: string; message: string }[];
   reason?: string;
-  error?: { sqlstate: string; message: string; hint: string | null };
+  error?: { code: string; sqlstate: string; message: string; hint: string | null };
 }
 
-/** A run that has caught up: it completed, created nothing, and no lock stopped it. */
+/** A run that has caught up: it completed, created nothing, and no lock stopped it (warning code lock_timeout). */
 export function isSettled(run: MaintenanceRun | undefined): boolean {
   if (!run || (run.status !== 'ok' && run.status !== 'warning')) return false;
-  return (run.created ?? []).length === 0 && !(run.warnings ?? []).some((w) => /\block\b/.test(w));
+  return (run.created ?? []).length === 0 && !(run.warnings ?? []).some((w) => w.code === 'lock_timeout');
 }
 
 export interface LedgerRow {
@@ -421,10 +422,12 @@ export class Checker {
   async #settled(partitions: PartitionFact[], defaultRows: DefaultRow[], clock: string | undefined): Promise<Violation[]> {
     const out: Violation[] = [];
     const ranged = partitions.filter((p) => !p.isDefault);
-    const h = await this.db.one<{ now: string; from: string; to: string; w_from: string; w_to: string }>(
+    // retired_before: retention retired everything below it, and nothing there is made again
+    const h = await this.db.one<{ now: string; from: string; to: string; w_from: string; w_to: string; floor: string | null }>(
       `select ${US('n.now')} as now, ${US('(partkeeper.table_period($1::regclass, n.now)).lower')} as from,
               ${US('partkeeper.horizon_target($1::regclass, n.now)')} as to,
-              ${US('w.window_from')} as w_from, ${US('w.window_to')} as w_to
+              ${US('w.window_from')} as w_from, ${US('w.window_to')} as w_to,
+              ${US('(select c.retired_before from partkeeper.config c where c.parent = $1::regclass)')} as floor
          from (select coalesce($2::timestamptz, partkeeper.now()) as now) n, partkeeper.drain_window($1::regclass, n.now) w`,
       [this.opts.table, clock ?? null],
     );
@@ -439,10 +442,11 @@ export class Checker {
         message: `at ${formatInstant(BigInt(h.now))} partitions cover [${formatInstant(from)}, ${formatInstant(reach)}), short of ${formatInstant(to)} (now + premake)`,
       });
     }
-    const [wFrom, wTo] = [BigInt(h.w_from), BigInt(h.w_to)];
+    const floor = h.floor === null ? null : BigInt(h.floor);
+    const [wFrom, wTo] = [floor !== null && floor > BigInt(h.w_from) ? floor : BigInt(h.w_from), BigInt(h.w_to)];
     for (let i = 1; i < ranged.length; i++) {
       const [a, b] = [ranged[i - 1]!, ranged[i]!];
-      if (a.upper !== null && b.lower !== null && b.lower > a.upper && a.upper < wTo) {
+      if (a.upper !== null && b.lower !== null && b.lower > a.upper && a.upper < wTo && (floor === null || b.lower > floor)) {
         out.push({ invariant: 'partitions-contiguous', message: `gap from ${formatInstant(a.upper)} to ${formatInstant(b.lower)} (the drain window ends ${formatInstant(wTo)})` });
       }
     }
@@ -510,7 +514,7 @@ begin
     for i in 1..${limit} loop
         r := partkeeper.maintain_table('${table}'::regclass);
         exit when r ->> 'status' in ('ok', 'warning') and jsonb_array_length(r -> 'created') = 0
-              and not exists (select from jsonb_array_elements_text(r -> 'warnings') w where w ~ '\mlock\M');
+              and not exists (select from jsonb_array_elements(r -> 'warnings') w where w ->> 'code' = 'lock_timeout');
     end loop;
 end $$`;
 

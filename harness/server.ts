@@ -216,6 +216,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<Server> {
     full_page_writes: 'off',
     // PGlite runs in UTC; the same default keeps printed timestamps identical.
     TimeZone: 'UTC',
+    // publications and subscriptions between the test databases (replication.test.ts)
+    wal_level: 'logical',
     ...(hasPgCron && {
       shared_preload_libraries: 'pg_cron',
       'cron.database_name': 'postgres',

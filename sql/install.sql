@@ -6,11 +6,21 @@ begin;
 -- one install at a time
 do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 
+-- migrations drop objects of older versions that a fresh database does not have: no notices for those
+set local client_min_messages = warning;
 \ir schema/0000_bootstrap.sql
 \ir schema/0001_engine_tables.sql
 \ir schema/0002_retention_archives_intervals.sql
+\ir schema/0003_owner_rights_steps.sql
+set local client_min_messages to default;
 
 \ir functions/version.sql
+\ir functions/qualified_name.sql
+\ir functions/may_maintain.sql
+\ir functions/owner_search_path.sql
+\ir functions/may_set_replica_role.sql
+\ir functions/error_code.sql
+\ir functions/worst_status.sql
 \ir functions/now.sql
 \ir functions/month_start.sql
 \ir functions/key_expr.sql
@@ -21,7 +31,11 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/partition_bounds.sql
 \ir functions/config_for.sql
 \ir functions/write_log.sql
-\ir functions/execute_with_retry.sql
+\ir functions/record_run.sql
+\ir functions/run_as.sql
+\ir functions/execute_as_owner.sql
+\ir functions/query_as_owner.sql
+\ir functions/copy_columns.sql
 \ir functions/lock_table_runs.sql
 \ir functions/period_bounds.sql
 \ir functions/table_period.sql
@@ -31,6 +45,8 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/default_periods.sql
 \ir functions/coverage.sql
 \ir functions/horizon.sql
+\ir functions/partition_ddl.sql
+\ir functions/move_observers.sql
 \ir functions/add_partition.sql
 \ir functions/expired_partitions.sql
 \ir functions/retire_partition.sql
@@ -50,12 +66,12 @@ do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir functions/unschedule_jobs.sql
 \ir functions/record_archive.sql
 \ir functions/attach_restored.sql
-\ir triggers/ensure_partition_exists.sql
 
 \ir adopt/original_design.sql
 \ir public/create_monthly_partition.sql
 \ir public/ensure_livechat_partitions.sql
 \ir public/maintain_livechat_partitions.sql
+\ir functions/grant_monitoring.sql
 \ir functions/grant_maintenance.sql
 
 \ir tables/livechat_messages.sql

@@ -1,7 +1,7 @@
 -- Nothing that creates, moves or drops is executable by PUBLIC. The installing role owns every
--- object and keeps all rights; other roles get what partkeeper.grant_maintenance() gives, or what
--- a DBA grants by hand (README, "Roles"). Re-run on every install: functions created since the last
--- install start with PostgreSQL's default EXECUTE for PUBLIC.
+-- object and keeps all rights; other roles get what partkeeper.grant_maintenance() or
+-- partkeeper.grant_monitoring() gives (README, "Roles"). Re-run on every install: functions created
+-- since the last install start with PostgreSQL's default EXECUTE for PUBLIC.
 revoke all on schema partkeeper from public;
 revoke all on all tables in schema partkeeper from public;
 revoke all on all sequences in schema partkeeper from public;
@@ -10,3 +10,28 @@ revoke execute on all procedures in schema partkeeper from public;
 revoke execute on function public.create_monthly_partition(text, date) from public;
 revoke execute on function public.ensure_livechat_partitions() from public;
 revoke execute on function public.maintain_livechat_partitions() from public;
+
+-- Row-level security of partkeeper's state: every role with SELECT reads all of it; a role with
+-- write rights (grant_maintenance) changes only the state of tables it may maintain (the owner, a
+-- member of the owning role, a superuser). The installing role owns these tables and is not
+-- subject to it.
+do $rls$
+declare
+    v_table text;
+begin
+    foreach v_table in array array['config', 'pending', 'last_run', 'interval_history', 'archives', 'log'] loop
+        execute format('alter table partkeeper.%I enable row level security', v_table);
+        if exists (select from pg_catalog.pg_policy p where p.polrelid = ('partkeeper.' || v_table)::regclass and p.polname = 'read_all') then
+            execute format('drop policy read_all on partkeeper.%I', v_table);
+        end if;
+        execute format('create policy read_all on partkeeper.%I for select using (true)', v_table);
+        if exists (select from pg_catalog.pg_policy p where p.polrelid = ('partkeeper.' || v_table)::regclass and p.polname = 'write_maintained') then
+            execute format('drop policy write_maintained on partkeeper.%I', v_table);
+        end if;
+        execute format('create policy write_maintained on partkeeper.%I for all using (partkeeper.may_maintain(parent::oid::regclass))'
+                       ' with check (%s)', v_table,
+                       case when v_table = 'log' then 'parent is null or partkeeper.may_maintain(parent::oid::regclass)'
+                            else 'partkeeper.may_maintain(parent::oid::regclass)' end);
+    end loop;
+end
+$rls$;

@@ -47,7 +47,8 @@ describeServer('faults (PostgreSQL server)', () => {
       ledger.commit(Array.from({ length: n }, (_, i): LedgerRow => ({ id: i + 1, at: january + BigInt(i + 1) * 10_000_000n })));
       expect((await new Checker(db, { table: T, ledger }).check()).violations).toEqual([]);
 
-      // A reader of DEFAULT parks maintenance on its ATTACH, after the rows were moved in its transaction.
+      // A reader of DEFAULT parks maintenance on its ATTACH, after the rows were moved in its transaction
+      // (under ACCESS EXCLUSIVE on the parent).
       const reader = await connect();
       await reader.exec(`begin; select count(*) from only ${T}_default`);
       const victim = await connect();
@@ -56,7 +57,7 @@ describeServer('faults (PostgreSQL server)', () => {
       const moving = settle(run(victim));
       await waitForLockWait(db, pid, `${T}_default`);
       const { moved } = await db.one<{ moved: boolean }>(
-        `select exists (select from pg_locks where pid = $1 and mode = 'ShareLock' and granted and relation = '${T}'::regclass) as moved`, [pid]);
+        `select exists (select from pg_locks where pid = $1 and mode = 'AccessExclusiveLock' and granted and relation = '${T}'::regclass) as moved`, [pid]);
       expect(moved).toBe(true);
 
       await server.restart('immediate');
@@ -85,11 +86,15 @@ describeServer('faults (PostgreSQL server)', () => {
   itServer('an insert-only application role and a maintenance role, each logging in as itself, do their jobs and nothing more', async () => {
     const db = await freshDb();
     const suffix = randomBytes(3).toString('hex');
-    const [app, maint] = [`pk_app_${suffix}`, `pk_maint_${suffix}`];
+    const [owner, app, maint] = [`pk_owner_${suffix}`, `pk_app_${suffix}`, `pk_maint_${suffix}`];
     const password = randomBytes(12).toString('hex');
     const logins: Db[] = [];
     try {
-      await db.exec(`create role ${app} login password '${password}'; create role ${maint} login password '${password}';
+      // the table belongs to a role nobody logs in as; the maintenance role may act as it (membership)
+      // but, NOINHERIT, has none of its rights outside partkeeper
+      await db.exec(`create role ${owner}; create role ${app} login password '${password}';
+                     create role ${maint} login noinherit password '${password}'; grant ${owner} to ${maint};
+                     alter table ${T} owner to ${owner}; alter table ${T}_default owner to ${owner}; grant create on schema public to ${owner};
                      grant select, insert on ${T} to ${app}; create table other (at timestamptz not null) partition by range (at)`);
       await db.query('select partkeeper.grant_maintenance($1)', [maint]);
       const login = async (role: string) => {
@@ -123,8 +128,10 @@ describeServer('faults (PostgreSQL server)', () => {
       expect(caught.violation).toBeUndefined();
       expect((await new Checker(db, { table: T, ledger }).check(caught.run)).violations).toEqual([]);
       expect(await defaultRows(db)).toBe(1);
-      // logged in as itself, the log names it for what it did
+      // logged in as itself, the log names it for what it did; what it made belongs to the owner
       expect(await db.query(`select distinct run_by::text as who from partkeeper.log where action = 'create_partition'`)).toEqual([{ who: maint }]);
+      expect(await db.query(`select distinct pg_get_userbyid(c.relowner)::text as o from pg_inherits i join pg_class c on c.oid = i.inhrelid
+                              where i.inhparent = '${T}'::regclass`)).toEqual([{ o: owner }]);
 
       // and nothing more: the application role
       let refused = 0;
@@ -134,22 +141,23 @@ describeServer('faults (PostgreSQL server)', () => {
         `update ${T} set body = 'changed'`, `delete from ${T}`, `truncate ${T}_default`, `drop table ${T}_2025_09`,
         `alter table ${T} detach partition ${T}_2025_09`, `create table ${T}_2031_01 partition of ${T} for values from ('2031-01-01') to ('2031-02-01')`,
       ]) refused += Number(Boolean(await expectSqlState(appDb.query(sql), '42501')));
-      // the maintenance role: no rows, no DDL of its own, no settings
+      // the maintenance role: no rows and no DDL of its own, no rewriting partkeeper's history
       for (const sql of [
         `select count(*) from ${T}`, insertSql(T, [{ id: 9999, at: parseInstant('2025-09-10T00:00:00Z') }]), `delete from ${T}`,
         `truncate ${T}_default`, `drop table ${T}_2025_09`, `alter table ${T} detach partition ${T}_2025_09`,
-        `select partkeeper.configure('${T}', p_premake => 9)`, `select partkeeper.register_table('other')`,
-        `select partkeeper.retire_partition('${T}', '${T}_2025_09')`, `update partkeeper.config set premake = 9`, 'delete from partkeeper.log',
+        'delete from partkeeper.log', `update partkeeper.log set action = 'forged'`,
       ]) refused += Number(Boolean(await expectSqlState(maintDb.query(sql), '42501')));
-      // a table partkeeper does not manage: refused because the login role does not own it
-      for (const sql of [`select partkeeper.create_partition('other', '2025-09-01')`, `select create_monthly_partition('other', '2025-09-01')`]) {
+      // a table whose owning role it does not belong to: refused, with the GRANT that would allow it
+      for (const sql of [`select partkeeper.create_partition('other', '2025-09-01')`, `select create_monthly_partition('other', '2025-09-01')`,
+        `select partkeeper.register_table('other')`]) {
         refused += Number(Boolean(await expectSqlState(maintDb.query(sql), 'PK007')));
       }
       expect(await db.one(`select premake from partkeeper.config where parent = '${T}'::regclass`)).toEqual({ premake: 2 });
-      console.info(`roles: ${ledger.size} rows inserted by ${app}, ${caught.runs} catch-up run(s) by ${maint}; ${refused} refusals as expected; every invariant held`);
+      console.info(`roles: ${ledger.size} rows inserted by ${app}, ${caught.runs} catch-up run(s) by ${maint} as ${owner}; ${refused} refusals as expected; every invariant held`);
     } finally {
       await Promise.allSettled(logins.map((c) => c.close()));
-      await db.exec(`drop owned by ${app}, ${maint}; drop role ${app}, ${maint}`);
+      await db.exec(`reassign owned by ${owner} to current_user; revoke create on schema public from ${owner};
+                     drop owned by ${app}, ${maint}, ${owner}; drop role ${app}, ${maint}, ${owner}`);
     }
   });
 });

@@ -1,10 +1,10 @@
 // The guarantee (no insert fails for lack of a partition, no row lost) and maintenance.
 import { describe, expect, it } from 'vitest';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { defaultRows, fingerprint, gaps, insertMessages, maintain, misplacedRows, partitions, rowsByPartition } from './support.ts';
+import { codes, defaultRows, fingerprint, gaps, insertMessages, maintain, misplacedRows, partitions, rowsByPartition } from './support.ts';
 
 describe('inserts into months without a partition', () => {
-  it('succeed, wait in DEFAULT recorded once per month, and maintenance places them', async () => {
+  it('succeed, wait in DEFAULT, and maintenance places them and records the periods that stay', async () => {
     const db = await freshDb();
     await setClock(db, '2025-09-10 12:00:00+00');
     await maintain(db);
@@ -17,9 +17,6 @@ describe('inserts into months without a partition', () => {
     await insertMessages(db, dates);
     const before = await fingerprint(db);
     expect(await rowsByPartition(db)).toEqual({ livechat_messages_2025_09: 1, livechat_messages_default: 5 });
-    expect(await db.query(`select to_char(period_start at time zone 'UTC', 'YYYY-MM') as m from partkeeper.pending order by 1`)).toEqual(
-      ['2024-02', '2025-06', '2026-02', '2026-03'].map((m) => ({ m })),
-    );
 
     const run = await maintain(db);
     expect(run.rows_moved).toBe(4);
@@ -27,9 +24,11 @@ describe('inserts into months without a partition', () => {
     expect(await misplacedRows(db)).toBe(0);
     expect(await defaultRows(db)).toBe(1);
     expect(run.left_in_default).toEqual([
-      expect.objectContaining({ period: '2024-02-01T00:00:00+00:00', rows: 1, reason: expect.stringMatching(/before the drain window/) }),
+      expect.objectContaining({ period: '2024-02-01T00:00:00+00:00', rows: 1, reason: 'before_window', message: expect.stringMatching(/before the drain window/) }),
     ]);
     expect(run.status).toBe('warning');
+    expect(run.complete).toBe(true); // a row outside the window is not work left undone
+    expect(codes(run)).toEqual(['rows_in_default']);
     // contiguous from the oldest month placed to the newest
     const parts = await partitions(db);
     expect(gaps(parts)).toEqual([]);
@@ -55,12 +54,13 @@ describe('inserts into months without a partition', () => {
     await db.exec(`insert into ev values (1, '2099-01-01'), (2, null), (3, '2025-09-11')`);
     const run = await maintain(db, 'ev');
     expect(run.created.map((c) => c.partition)).toEqual(['public.ev_2025_09', 'public.ev_2025_10', 'public.ev_2025_11']);
-    expect(run.left_in_default.map((l) => [l.period, l.rows, l.reason.replace(/ \(.*/, '')])).toEqual([
-      ['-infinity', 1, 'partition key is NULL'],
-      ['2099-01-01T00:00:00+00:00', 1, 'after the drain window'],
+    expect(run.left_in_default.map((l) => [l.period, l.rows, l.reason])).toEqual([
+      [null, 1, 'null_key'],
+      ['2099-01-01T00:00:00+00:00', 1, 'after_window'],
     ]);
     expect(run.default_rows).toBe(2);
-    expect(run.warnings.join()).toMatch(/2 row\(s\) left in the DEFAULT partition/);
+    expect(codes(run)).toEqual(['rows_in_default']);
+    expect(run.warnings[0]!.message).toMatch(/^2 row\(s\) left in the DEFAULT partition/);
   });
 
   it('places rows inserted earlier in the same transaction (the cross-session race is in concurrency.test.ts)', async () => {
@@ -119,7 +119,8 @@ describe('maintenance', () => {
     const first = await maintain(db);
     expect(first.created).toHaveLength(4);
     expect(first.status).toBe('warning');
-    expect(first.warnings.join()).toMatch(/max_create_per_run/);
+    expect(codes(first)).toEqual(['deferred', 'gap']);
+    expect(first.complete).toBe(false);
     expect(first.horizon).toBe('2025-04-01T00:00:00+00:00'); // the current month and premake came first
     let runs = 1;
     while ((await maintain(db)).created.length > 0) runs++;
@@ -147,26 +148,26 @@ describe('maintenance', () => {
     await setClock(db, '2025-04-10 00:00:00+00');
     const run = await maintain(db);
     expect(Object.keys(run).sort()).toEqual(
-      ['clock', 'created', 'default_rows', 'drain_window', 'duration_ms', 'horizon', 'horizon_target', 'left_in_default', 'next_expiry', 'retired',
+      ['clock', 'complete', 'created', 'default_rows', 'drain_window', 'duration_ms', 'horizon', 'horizon_target', 'left_in_default', 'next_expiry', 'retired',
         'rows_moved', 'status', 'table', 'warnings'],
     );
     expect(run).toMatchObject({
-      table: 'public.livechat_messages', status: 'ok', clock: '2025-04-10T00:00:00+00:00', rows_moved: 0, default_rows: 0,
+      table: 'public.livechat_messages', status: 'ok', complete: true, clock: '2025-04-10T00:00:00+00:00', rows_moved: 0, default_rows: 0,
       drain_window: { from: '2024-04-01T00:00:00+00:00', to: '2026-05-01T00:00:00+00:00' }, warnings: [], retired: [], next_expiry: null,
     });
     expect(typeof run.duration_ms).toBe('number');
   });
 
-  it('re-creates a missing DEFAULT partition and trigger, and warns', async () => {
+  it('re-creates a missing DEFAULT partition, and warns', async () => {
     const db = await freshDb();
     await setClock(db, '2025-04-10 00:00:00+00');
     await db.exec(`drop table livechat_messages_default`);
     const run = await maintain(db);
-    expect(run.warnings.join()).toMatch(/DEFAULT partition was missing/);
+    expect(codes(run)).toEqual(['default_created']);
+    expect(run.warnings[0]!.partition).toBe('public.livechat_messages_default');
     await insertMessages(db, ['2031-01-01 00:00:00+00']);
     expect(await defaultRows(db)).toBe(1);
-    await db.exec(`alter table livechat_messages_default disable trigger ensure_partition_exists`);
-    expect((await maintain(db)).warnings.join()).toMatch(/is disabled/);
+    expect(codes(await maintain(db))).toEqual(['rows_in_default']);
   });
 
   it('skips a disabled table and reports busy/failed per table in maintain_all', async () => {
@@ -191,12 +192,23 @@ describe('maintenance', () => {
     await db.exec(`create table a_events (at timestamptz not null) partition by range (at); create table gone (at date not null) partition by range (at)`);
     await db.query(`select partkeeper.register_table('a_events'), partkeeper.register_table('gone')`);
     await db.exec(`drop table gone`);
-    await db.exec('call partkeeper.run_maintenance()');
-    expect(db.notices.at(-1)?.message).toMatch(/maintenance of 3 table\(s\): \{"ok": 2, "failed": 1\}/);
-    expect(await db.query(`select parent::text as t, status from partkeeper.last_run order by 1`)).toEqual([
-      { t: 'a_events', status: 'ok' }, { t: 'livechat_messages', status: 'ok' },
+    // the healthy tables are maintained and committed, then the CALL fails naming the failed one,
+    // so pg_cron records the job run as failed
+    const e = await expectSqlState(db.exec('call partkeeper.run_maintenance()'), 'PK008');
+    expect(e.message).toBe('partkeeper: maintenance failed for 1 of 3 table(s): public.gone');
+    expect(await db.query(`select coalesce(c.table_name, l.parent::text) as t, l.status
+                             from partkeeper.last_run l join partkeeper.config c using (parent) order by 1`)).toEqual([
+      { t: 'public.a_events', status: 'ok' }, { t: 'public.gone', status: 'failed' }, { t: 'public.livechat_messages', status: 'ok' },
     ]);
-    expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'failed'`)).toEqual({ n: 1 });
+    expect(await db.one(`select count(*)::int as n, min(table_name) as t from partkeeper.log where action = 'failed'`)).toEqual({ n: 1, t: 'public.gone' });
+    // without raising, the procedure hands back every result
+    const { p_results: results } = await db.one<{ p_results: { status: string; tables: { table: string; status: string }[] } }>(
+      'call partkeeper.run_maintenance(p_raise => false)',
+    );
+    expect(results.status).toBe('failed');
+    expect(results.tables.map((t) => [t.table, t.status])).toEqual([
+      ['public.a_events', 'ok'], ['public.gone', 'failed'], ['public.livechat_messages', 'ok'],
+    ]);
   });
 
   it('refuses unregistered tables with PK004 and reports partitions made by hand with other bounds', async () => {
@@ -209,7 +221,7 @@ describe('maintenance', () => {
       reset timezone;`);
     await setClock(db, '2025-05-10 00:00:00+00');
     const run = await maintain(db);
-    expect(run.warnings.join('\n')).toMatch(/overlaps a partition with other bounds/);
+    expect(codes(run)).toContain('overlap');
     await expectSqlState(db.query(`select create_monthly_partition('livechat_messages', '2025-05-01')`), 'PK006');
     // months clear of it are still made
     expect(run.created.map((c) => c.lower.slice(0, 7))).toEqual(['2025-07']);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { archivePartition } from '../harness/archive.ts';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { maintain, partitions } from './support.ts';
+import { codes, maintain, partitions } from './support.ts';
 
 const months = async (db: Parameters<typeof partitions>[0]) =>
   (await partitions(db)).filter((p) => !p.is_default).map((p) => p.lower!.slice(0, 7));
@@ -63,7 +63,7 @@ describe('retention', () => {
     await setClock(db, '2025-11-05 00:00:00+00');
     let run = await maintain(db);
     expect(run.retired).toEqual([]);
-    expect(run.warnings.join()).toMatch(/livechat_messages_2025_09 expired but is kept: the table requires an archive/);
+    expect(run.warnings).toEqual([expect.objectContaining({ code: 'expired_kept', reason: 'archive_missing', partition: 'public.livechat_messages_2025_09' })]);
     const health = await db.one<{ c: { status: string } }>(`select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'retention'`);
     expect(health.c.status).toBe('warning');
 
@@ -71,7 +71,8 @@ describe('retention', () => {
     await db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/archives/livechat_messages_2025_09', 'partkeeper-archive/1', 5, 100, 'sha256:00')`);
     await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'late', '2025-09-12')`);
     run = await maintain(db);
-    expect(run.warnings.join()).toMatch(/its archive holds 5 rows, the partition 6/);
+    expect(run.warnings).toEqual([expect.objectContaining({ code: 'expired_kept', reason: 'archive_smaller' })]);
+    expect(run.warnings[0]!.message).toMatch(/its archive holds 5 rows, the partition 6 .*: archive it again/);
     await expectSqlState(db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/a', 'partkeeper-archive/1', 5, 100, 'sha256:00')`), 'PK006');
 
     await db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/archives/livechat_messages_2025_09.2', 'partkeeper-archive/1', 6, 120, 'sha256:01')`);
@@ -116,7 +117,8 @@ describe('retention', () => {
     await reader.exec(`begin; select count(*) from livechat_messages`);
     const blocked = await maintain(db);
     expect(blocked.retired).toEqual([]);
-    expect(blocked.warnings.join()).toMatch(/lock not obtained to retire public\.livechat_messages_2025_09/);
+    expect(blocked.warnings).toEqual([expect.objectContaining({ code: 'lock_timeout', partition: 'public.livechat_messages_2025_09' })]);
+    expect(codes(blocked)).toEqual(['lock_timeout']);
     await reader.exec('commit');
     expect((await maintain(db)).retired.map((r) => r.partition)).toEqual(['public.livechat_messages_2025_09']);
   });

@@ -37,20 +37,19 @@ describe('privileges', () => {
     expect(await db.one(`select has_schema_privilege('public', 'partkeeper', 'usage') as u`)).toEqual({ u: false });
   });
 
-  it('every SECURITY DEFINER function pins its search_path', async () => {
+  it('has no SECURITY DEFINER function, and every function but the documented few pins its search_path', async () => {
     const db = await freshDb();
-    const definers = await db.query<{ f: string; config: string[] | null }>(
-      `select p.oid::regprocedure::text as f, p.proconfig as config from pg_proc p where ${OURS} and p.prosecdef`,
+    expect(await db.query(`select p.oid::regprocedure::text as f from pg_proc p where ${OURS} and p.prosecdef`)).toEqual([]);
+    // run_as switches search_path itself (a SET clause would undo that), the procedure may not have
+    // one (it commits), and the public wrappers resolve table names in the caller's search_path
+    const unpinned = await db.query<{ f: string }>(
+      `select p.oid::regprocedure::text as f from pg_proc p
+        where ${OURS} and not coalesce('search_path=pg_catalog, pg_temp' = any (p.proconfig), false) order by 1`,
     );
-    expect(definers.map((d) => d.f).sort()).toEqual([
-      'partkeeper.create_partition(regclass,date)',
-      'partkeeper.ensure_partition_exists()',
-      'partkeeper.health(bigint,bigint,bigint,interval,integer)',
-      'partkeeper.maintain_all()',
-      'partkeeper.maintain_table(regclass,boolean,integer)',
-      'partkeeper.status()',
+    expect(unpinned.map((u) => u.f)).toEqual([
+      'create_monthly_partition(text,date)', 'ensure_livechat_partitions()', 'maintain_livechat_partitions()',
+      'partkeeper.key_value(text,regtype)', 'partkeeper.run_as(regrole,boolean)', 'partkeeper.run_maintenance(regclass,boolean,jsonb)',
     ]);
-    for (const d of definers) expect(d.config).toContain('search_path=pg_catalog, pg_temp');
   });
 
   it('an insert-only application role inserts rows of any date, and can do nothing else', async () => {
@@ -70,35 +69,101 @@ describe('privileges', () => {
       await expectSqlState(db.query(`select * from partkeeper.pending`), '42501');
       await db.exec('reset role');
     });
-    // the trigger recorded the missing months for the app; maintenance places them
-    expect(await db.one(`select count(*)::int as n from partkeeper.pending`)).toEqual({ n: 3 });
-    await maintain(db);
+    // nothing ran for the app but the insert; maintenance finds the rows in the DEFAULT partition
+    expect(await db.one(`select count(*)::int as n from partkeeper.pending`)).toEqual({ n: 0 });
+    const run = await maintain(db);
+    expect(run.rows_moved).toBe(2);
     expect(await defaultRows(db)).toBe(1);
   });
 
-  it('a maintenance role granted by grant_maintenance maintains registered tables without owning them', async () => {
+  it('a maintenance role maintains exactly the tables whose owning role it belongs to, and reads the state of all', async () => {
     const db = await freshDb();
     await setClock(db, '2025-09-10 00:00:00+00');
-    await db.exec(`create table other (at timestamptz not null) partition by range (at)`);
-    await withRoles(db, ['maint'], async ({ maint }) => {
-      await db.query(`select partkeeper.grant_maintenance($1)`, [maint]);
+    await withRoles(db, ['maint', 'owner', 'stranger'], async ({ maint, owner, stranger }) => {
+      await db.exec(`grant create on schema public to ${owner}, ${stranger};
+        set role ${owner}; create table owned (at timestamptz not null) partition by range (at); reset role;
+        set role ${stranger}; create table foreign_t (at timestamptz not null) partition by range (at); reset role;`);
+      await db.query(`select partkeeper.grant_maintenance($1), partkeeper.grant_maintenance($2)`, [maint, owner]);
+      // the table owner registers and maintains its own table with partkeeper's rights
+      await db.exec(`set role ${owner}`);
+      expect((await db.one<{ r: { registered: boolean } }>(`select partkeeper.register_table('owned') as r`)).r.registered).toBe(true);
+      expect((await maintain(db, 'owned')).status).toBe('ok');
+      await expectSqlState(db.query(`select partkeeper.configure('livechat_messages', p_premake => 9)`), 'PK007');
+      // row-level security: partkeeper's state of other tables is read-only to it
+      expect(await db.query(`update partkeeper.config set premake = 9 where parent = 'livechat_messages'::regclass returning 1`)).toEqual([]);
+      await expectSqlState(db.query(`insert into partkeeper.log (clock, parent, table_name, action) values (now(), 'livechat_messages'::regclass, 'x', 'forged')`), '42501');
+      await db.exec('reset role');
+
+      // a maintenance role that belongs to no owner: monitoring only, and PK007 with the GRANT to run
       await db.exec(`set role ${maint}`);
-      expect((await db.one<{ r: { status: string } }>(`select maintain_livechat_partitions() as r`)).r.status).toBe('ok');
+      expect((await db.one<{ r: { tables: unknown[] } }>(`select partkeeper.status() as r`)).r.tables).toHaveLength(2);
+      expect((await db.one<{ s: string }>(`select partkeeper.health() ->> 'status' as s`)).s).toMatch(/ok|warning|error/);
+      expect((await db.query(`select * from partkeeper.partitions`)).length).toBeGreaterThan(0);
+      const refused = await expectSqlState(db.query(`select ensure_livechat_partitions()`), 'PK007');
+      expect(refused.hint).toMatch(new RegExp(`GRANT \\S+ TO ${maint}`));
+      expect((await db.one<{ r: { status: string; error: { code: string } } }>(`select maintain_livechat_partitions() as r`)).r)
+        .toMatchObject({ status: 'failed', error: { code: 'not_owner' } });
+      await expectSqlState(db.query(`select create_monthly_partition('livechat_messages', '2027-01-01')`), 'PK007');
+      await expectSqlState(db.query(`select partkeeper.register_table('foreign_t')`), 'PK007');
+      await db.exec('reset role');
+
+      // once it belongs to the owning role, it maintains that table, as the owner
+      await db.exec(`grant ${owner} to ${maint}; alter table livechat_messages owner to ${owner}; alter table livechat_messages_default owner to ${owner}; set role ${maint}`);
+      expect(await db.one<{ r: string[] }>(`select ensure_livechat_partitions() as r`)).toEqual({
+        r: ['livechat_messages_2025_09', 'livechat_messages_2025_10', 'livechat_messages_2025_11'],
+      });
       expect(await db.query(`select create_monthly_partition('livechat_messages', '2027-01-01')`)).toEqual([
         { create_monthly_partition: 'livechat_messages_2027_01' },
       ]);
-      // what it may not do: touch tables that are not registered, register, or reconfigure
-      await expectSqlState(db.query(`select create_monthly_partition('other', '2025-09-01')`), 'PK007');
-      await expectSqlState(db.query(`select partkeeper.register_table('other')`), '42501');
-      await expectSqlState(db.query(`select partkeeper.configure('livechat_messages', p_premake => 9)`), '42501');
+      await expectSqlState(db.query(`select create_monthly_partition('foreign_t', '2025-09-01')`), 'PK007');
       await db.exec('reset role');
+      const owners = await db.query<{ owner: string }>(
+        `select distinct pg_get_userbyid(c.relowner) as owner from pg_inherits i join pg_class c on c.oid = i.inhrelid
+          where i.inhparent = 'livechat_messages'::regclass`,
+      );
+      expect(owners).toEqual([{ owner }]);
+      expect(await db.one(`select premake from partkeeper.config where parent = 'livechat_messages'::regclass`)).toEqual({ premake: 2 });
+      await db.exec(`reassign owned by ${owner} to current_user; drop table owned; drop table foreign_t`);
     });
-    const owners = await db.query<{ owner: string }>(
-      `select distinct pg_get_userbyid(c.relowner) as owner from pg_inherits i join pg_class c on c.oid = i.inhrelid
-        where i.inhparent = 'livechat_messages'::regclass`,
-    );
-    expect(owners).toEqual([{ owner: (await db.one<{ u: string }>('select current_user as u')).u }]);
-    expect(await db.one(`select premake from partkeeper.config where parent = 'livechat_messages'::regclass`)).toEqual({ premake: 2 });
+  });
+
+  it('never runs code the table owner wrote with more rights than the owner: triggers, index expressions, generated columns, CHECKs', async () => {
+    const db = await freshDb();
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await withRoles(db, ['owner'], async ({ owner }) => {
+      // every function the owner controls records who ran it, and tries to make the owner superuser
+      await db.exec(`grant create on schema public to ${owner}; set role ${owner};
+        create table ran_as (what text, who name);
+        create function public.escalate(what text) returns boolean language plpgsql as $$
+          begin
+            insert into public.ran_as values (what, current_user);
+            if (select rolsuper from pg_roles where rolname = current_user) then execute 'alter role ${owner} superuser'; end if;
+            return true;
+          end $$;
+        create function public.escalate_imm(x text) returns text language plpgsql immutable as $$
+          begin perform public.escalate('index or generated column'); return x; end $$;
+        create function public.escalate_trg() returns trigger language plpgsql as $$
+          begin perform public.escalate(tg_name); return coalesce(new, old); end $$;
+        create table owned (id int, at timestamptz not null, body text,
+          loud text generated always as (public.escalate_imm(body)) stored,
+          check (public.escalate('check'))) partition by range (at);
+        create index on owned (public.escalate_imm(body));
+        create trigger t_del after delete on owned for each row execute function escalate_trg();
+        create trigger t_ins before insert on owned for each row execute function escalate_trg();
+        alter table owned enable always trigger t_del;
+        reset role;`);
+      await db.query(`select partkeeper.register_table('owned')`);
+      await db.exec(`set role ${owner}; insert into owned (id, at, body) values (1, '2026-10-05', 'hello'); truncate ran_as; reset role`);
+      // maintenance run by a superuser: premake (index builds) and a move (check, generated column, triggers)
+      const run = await maintain(db, 'owned');
+      expect(run.rows_moved).toBe(1);
+      expect(await db.one(`select rolsuper from pg_roles where rolname = $1`, [owner])).toEqual({ rolsuper: false });
+      const who = await db.query<{ who: string }>(`select distinct who from ran_as`);
+      expect(who).toEqual([{ who: owner }]);
+      // the triggers did not see the move
+      expect(await db.query(`select what from ran_as where what like 't\\_%'`)).toEqual([]);
+      await db.exec(`drop table owned; drop table ran_as; drop function public.escalate_trg(), public.escalate_imm(text), public.escalate(text)`);
+    });
   });
 });
 
@@ -180,7 +245,25 @@ describe('long names', () => {
         expect(Buffer.byteLength(n)).toBeLessThanOrEqual(63);
         expect(n.startsWith(t.slice(0, 20))).toBe(true);
       }
-      expect(names.map((n) => n.replace(/^[mé]+/, ''))).toEqual(['_2025_09', '_2025_10', '_2025_11', '_default']);
+      // the cut part carries 6 hex digits of the md5 of the full name, so parents alike in their
+      // first bytes never share a partition name
+      expect(names.map((n) => n.replace(/^[mé]+_[0-9a-f]{6}/, ''))).toEqual(['_2025_09', '_2025_10', '_2025_11', '_default']);
     }
+  });
+
+  it('gives distinct partitions and DEFAULT partitions to parents whose names differ only after the cut', async () => {
+    const db = await freshDb();
+    await setClock(db, '2025-09-10 00:00:00+00');
+    const common = 'chat_' + 'x'.repeat(52); // 57 bytes in common
+    for (const t of [`${common}_eu`, `${common}_us`]) {
+      await db.exec(`create table ${t} (at timestamptz not null) partition by range (at)`);
+      expect((await db.one<{ r: { default_partition: string } }>(`select partkeeper.register_table($1) as r`, [t])).r.default_partition)
+        .toMatch(new RegExp(`^public\\.chat_x+_[0-9a-f]{6}_default$`));
+      const run = await maintain(db, t);
+      expect(run.status).toBe('ok');
+      expect(run.created).toHaveLength(3);
+    }
+    const names = await db.query<{ n: string }>(`select partition_name as n from partkeeper.partitions order by 1`);
+    expect(new Set(names.map((r) => r.n)).size).toBe(names.length);
   });
 });

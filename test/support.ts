@@ -64,23 +64,32 @@ export async function defaultRows(db: Db, table = 'livechat_messages'): Promise<
   return n;
 }
 
+export type Warning = { code: string; message: string; hint?: string; period?: string; partition?: string; sqlstate?: string; reason?: string };
+
 export type Maintenance = {
   table: string;
-  status: 'ok' | 'warning' | 'busy' | 'skipped' | 'disabled';
+  status: 'ok' | 'warning' | 'failed' | 'busy' | 'skipped' | 'disabled';
+  complete: boolean;
   clock: string;
-  created: { partition: string; lower: string; upper: string; rows_moved: number }[];
+  created: { partition: string; lower: string; upper: string; rows_moved: number; method: string }[];
   rows_moved: number;
   default_rows: number;
-  left_in_default: { period: string; rows: number; waiting_since: string; reason: string }[];
+  left_in_default: { period: string | null; period_end: string | null; rows: number; waiting_since: string; reason: string; message: string }[];
   retired: { partition: string; lower: string; upper: string; mode: 'drop' | 'detach'; bytes: number }[];
   next_expiry: { partition: string; at: string } | null;
   horizon: string | null;
   horizon_target: string;
   drain_window: { from: string; to: string };
   duration_ms: number;
-  warnings: string[];
+  warnings: Warning[];
+  error?: { code: string; sqlstate: string; message: string; hint: string | null };
   reason?: string;
 };
+
+/** The codes of a run's warnings, in order: what tests (and programs) match on, never the prose. */
+export function codes(run: { warnings?: Warning[] }): string[] {
+  return (run.warnings ?? []).map((w) => w.code);
+}
 
 export async function maintain(db: Db, table = 'livechat_messages'): Promise<Maintenance> {
   return (await db.one<{ r: Maintenance }>('select partkeeper.maintain_table($1::regclass) as r', [table])).r;

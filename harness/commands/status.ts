@@ -4,7 +4,7 @@ type Partition = { partition: string; lower: string | null; upper: string | null
 type Table = {
   table: string; time_zone: string; premake: number; enabled: boolean; partitions: Partition[]; partition_count: number;
   default_rows: number; horizon: string | null; horizon_target: string;
-  last_run: { finished_at: string; clock: string; status: string; result: { warnings?: string[] } } | null;
+  last_run: { finished_at: string; clock: string; status: string; complete: boolean | null; result: { warnings?: { code: string; message: string }[] } } | null;
 };
 type CronJob = { jobname: string; schedule: string; database: string; active: boolean; last_status: string | null; last_start: string | null; recent_failures: number };
 export type Status = { version: string; clock: string; simulated_clock: string | null; tables: Table[]; cron_jobs: CronJob[] | null };
@@ -30,7 +30,8 @@ function text(s: Status): string[] {
         `${String(p.is_default ? t.default_rows : (p.rows_estimate ?? '?')).padStart(11)}  ${size(p.bytes).padStart(9)}`);
     }
     const r = t.last_run;
-    lines.push(r ? `  last maintenance: ${r.finished_at}, ${r.status}${r.result.warnings?.length ? `: ${r.result.warnings.join('; ')}` : ''}` : '  last maintenance: never');
+    lines.push(r ? `  last maintenance: ${r.finished_at}, ${r.status}` : '  last maintenance: never');
+    for (const w of r?.result.warnings ?? []) lines.push(`    warning [${w.code}]: ${w.message}`);
   }
   lines.push('');
   if (!s.cron_jobs) lines.push('pg_cron: not installed in this database');

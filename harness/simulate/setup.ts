@@ -16,6 +16,7 @@ export const TABLE = 'livechat_messages';
 export type SetupItem = { sql: string; rows?: LedgerRow[]; purpose?: string } | { install: true };
 
 export interface Roles {
+  owner: string;
   app: string;
   maintenance: string;
 }
@@ -54,12 +55,24 @@ export function setupItems(s: Scenario, ledger: Ledger): { items: SetupItem[]; r
   if (!s.roles) return { items };
   // roles are cluster-wide on a server: unique names, dropped when the simulation ends
   const suffix = randomBytes(3).toString('hex');
-  const roles = { app: `pk_sim_app_${suffix}`, maintenance: `pk_sim_maint_${suffix}` };
+  const roles = { owner: `pk_sim_owner_${suffix}`, app: `pk_sim_app_${suffix}`, maintenance: `pk_sim_maint_${suffix}` };
   const purpose = 'roles (the connected role must be allowed to create roles)';
+  // The table and its partitions belong to a role nobody logs in as. Maintenance runs as a NOINHERIT
+  // member of it: partkeeper acts as the owner, the role itself has none of the owner's rights.
   items.push(
+    { sql: `create role ${roles.owner}`, purpose },
+    { sql: `grant create on schema public to ${roles.owner}`, purpose },
+    {
+      sql: `do $$ declare r regclass; begin
+              for r in select '${TABLE}'::regclass union all select inhrelid::regclass from pg_inherits where inhparent = '${TABLE}'::regclass loop
+                execute format('alter table %s owner to ${roles.owner}', r);
+              end loop; end $$`,
+      purpose,
+    },
     { sql: `create role ${roles.app}`, purpose },
     { sql: `grant select, insert on ${TABLE} to ${roles.app}`, purpose },
-    { sql: `create role ${roles.maintenance}`, purpose },
+    { sql: `create role ${roles.maintenance} noinherit`, purpose },
+    { sql: `grant ${roles.owner} to ${roles.maintenance}`, purpose },
     { sql: `select partkeeper.grant_maintenance('${roles.maintenance}')`, purpose },
   );
   return { items, roles };
@@ -85,7 +98,8 @@ export async function runSetup(db: Db, items: readonly SetupItem[], install: (db
 export async function dropRoles(db: Db, roles: Roles | undefined): Promise<void> {
   if (!roles) return;
   await db.exec('reset role');
-  await db.exec(`drop owned by ${roles.app}, ${roles.maintenance}; drop role ${roles.app}, ${roles.maintenance}`);
+  await db.exec(`reassign owned by ${roles.owner} to current_user; revoke create on schema public from ${roles.owner};
+                 drop owned by ${roles.app}, ${roles.maintenance}, ${roles.owner}; drop role ${roles.app}, ${roles.maintenance}, ${roles.owner}`);
 }
 
 /** Every time zone the scenario names must be one PostgreSQL knows. */

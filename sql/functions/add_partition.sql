@@ -8,20 +8,40 @@ set datestyle = 'ISO, YMD'
 as $$
 /*
  * Make p_parent's partition for [p_lower, p_upper) exist, named <parent><suffix> after the period
- * of p_lower (table_period: _YYYY_MM for months; partition_name shortens long parents), moving the rows of that range out of the DEFAULT partition into it. Returns
- * {"partition", "lower", "upper", "created", "rows_moved"}.
+ * of p_lower (table_period: _YYYY_MM for months; partition_name shortens long parents), moving the
+ * rows of that range out of the DEFAULT partition into it. Returns {"partition", "lower", "upper",
+ * "created", "rows_moved", "method"}: method is "attach" (nothing to move), "guarded attach" (the
+ * same with a large DEFAULT partition) or "move". Every statement runs as the table's owner
+ * (execute_as_owner: the owner's rights and search_path, lock_timeout with retries, PK005), as one
+ * unit: on any error nothing is left behind and the rows stay where they were.
  *
- * Locks, in this order, each under lock_timeout with retries (execute_with_retry, PK005):
- *   SHARE on the parent: writers wait a few milliseconds, readers never. It closes the race in which
- *     an insert routed to the DEFAULT by the old partition set commits a row of this range after the
- *     move: ATTACH would fail ("updated partition constraint for default partition ... would be
- *     violated") or the insert would ("new row ... violates partition constraint", 23514).
- *   ACCESS EXCLUSIVE on the new table and on the DEFAULT partition (ATTACH scans the DEFAULT).
- * Never ACCESS EXCLUSIVE on the parent: the table is created standalone with a CHECK matching the
- * bounds, so ATTACH needs only SHARE UPDATE EXCLUSIVE and skips validating the new table.
+ * Nothing to move (premake, gaps): the table is created standalone with a CHECK matching the bounds
+ * and ATTACHed, so PostgreSQL validates neither it nor, with the guard below, the DEFAULT partition.
+ *   SHARE on the parent for the ATTACH: writers wait a few milliseconds, readers never. It closes
+ *     the race in which an insert routed to the DEFAULT by the old partition set commits a row of
+ *     this range after the check (ATTACH would fail, or the insert would with 23514).
+ *   A DEFAULT partition over 1 MB is first given a NOT VALID CHECK that excludes the range, which is
+ *     then validated: that scan holds only the DEFAULT partition (inserts of rows without a
+ *     partition and readers of the DEFAULT wait for it), and lets ATTACH skip scanning it, so the
+ *     SHARE lock lasts milliseconds however many rows are parked there. The SHARE lock is then asked
+ *     for only when no session waits for the DEFAULT partition, with a lock_timeout below
+ *     deadlock_timeout, so a writer queued there is never chosen as a deadlock victim: partkeeper
+ *     gives up first and retries.
+ * Rows waiting in the DEFAULT partition (a move): ACCESS EXCLUSIVE on the parent for the whole move,
+ *   so a reader either ran before it or plans after it and sees the new partition: no statement
+ *   sees a moved row missing or twice (readers and writers wait for the move; the move never waits
+ *   longer than lock_timeout for them). The move is made invisible (move_observers): enabled user
+ *   triggers of the DEFAULT partition are disabled for the move and restored with their modes
+ *   (origin, always, replica); when a foreign key references the table the DELETE runs with
+ *   session_replication_role = replica, so no ON DELETE action and no check fires (PK009 when the
+ *   caller may not set it: the rows wait, nothing changes); in a publication the rows are
+ *   inserted after ATTACH, into the partition, so subscribers receive the INSERT after the DELETE.
+ *   The new table gets its rows, then its NOT VALID CHECKs, then is attached (indexes built once).
  *
  * Idempotent: an existing partition with exactly these bounds is returned with "created": false.
- * PK006 when another partition overlaps the range or the name belongs to another relation.
+ * PK006 when another partition overlaps the range or the name belongs to another relation; PK009
+ * when session_replication_role is needed and may not be set; PK010 when a rewrite rule ON DELETE
+ * sits on the DEFAULT partition (the rows wait in the DEFAULT partition in both cases).
  * The caller holds the table's advisory lock (lock_table_runs) and validates the bounds.
  */
 declare
@@ -34,9 +54,17 @@ declare
     v_upper text := partkeeper.bound_literal(p_upper, v_info.control_type);
     v_in_range text;
     v_columns text;
-    v_statements text[];
+    v_ddl record;
+    v_observers record;
+    v_statements partkeeper.statement[];
     v_counts bigint[];
     v_moved bigint := 0;
+    v_moved_at integer;
+    v_method text;
+    v_timeout interval := v_cfg.lock_timeout;
+    v_attach text;
+    v_hold text;
+    r record;
 begin
     select b.partition, b.lower, b.upper into v_existing
       from partkeeper.partition_bounds(p_parent) b
@@ -44,56 +72,134 @@ begin
      limit 1;
     if found then
         if v_existing.lower = p_lower and v_existing.upper = p_upper then
-            return jsonb_build_object('partition', v_existing.partition::text, 'lower', p_lower, 'upper', p_upper,
-                                      'created', false, 'rows_moved', 0);
+            return jsonb_build_object('partition', partkeeper.qualified_name(v_existing.partition), 'lower', p_lower,
+                                      'upper', p_upper, 'created', false, 'rows_moved', 0, 'method', null);
         end if;
         raise exception 'range [%, %) of % overlaps partition % [%, %)',
-                        p_lower, p_upper, p_parent, v_existing.partition, v_existing.lower, v_existing.upper
+                        p_lower, p_upper, partkeeper.qualified_name(p_parent), partkeeper.qualified_name(v_existing.partition),
+                        v_existing.lower, v_existing.upper
             using errcode = 'PK006',
                   hint = 'That partition has other bounds (often made in a session with another TimeZone). '
-                         'Move its rows and re-create it on month boundaries, or leave this range to it.';
+                         'Move its rows and re-create it on period boundaries, or leave this range to it.';
     end if;
 
     v_target := format('%I.%I', v_info.schema_name, v_name);
     if to_regclass(v_target) is not null then
-        raise exception 'relation % already exists and is not a partition of %', v_target, p_parent
+        raise exception 'relation % already exists and is not a partition of %', v_target, partkeeper.qualified_name(p_parent)
             using errcode = 'PK006', hint = 'Rename or drop that relation, then run again.';
     end if;
 
-    v_in_range := format('%I >= %s::%s and %I < %s::%s',
-                         v_info.control_column, v_lower, v_info.control_type,
-                         v_info.control_column, v_upper, v_info.control_type);
-    select string_agg(quote_ident(a.attname), ', ' order by a.attnum) into v_columns
-      from pg_attribute a
-     where a.attrelid = p_parent and a.attnum > 0 and not a.attisdropped and a.attgenerated = '';
+    v_in_range := format('%1$I operator(pg_catalog.>=) %2$s::%4$s and %1$I operator(pg_catalog.<) %3$s::%4$s',
+                         v_info.control_column, v_lower, v_upper, v_info.control_type);
+    v_columns := partkeeper.copy_columns(p_parent);
+    v_attach := format('alter table %s attach partition %s for values from (%s) to (%s)', p_parent, v_target, v_lower, v_upper);
 
-    v_statements := array[
-        format('lock table %s in share mode', p_parent),
-        format('create table %s (like %s including defaults including constraints including generated'
-               ' including storage including comments including compression including statistics)%s',
-               v_target, p_parent, coalesce(' tablespace ' || quote_ident(v_info.tablespace), '')),
-        format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)',
-               v_target, v_info.control_column, v_in_range)];
+    -- does the DEFAULT partition hold rows of the range? (read as the owner, like everything else)
     if v_info.default_partition is not null then
-        v_statements := v_statements || format(
-            'with moved as (delete from only %s where %s returning %s) insert into %s (%s) select %s from moved',
-            v_info.default_partition, v_in_range, v_columns, v_target, v_columns, v_columns);
-    end if;
-    v_statements := v_statements
-        || format('alter table %s attach partition %s for values from (%s) to (%s)', p_parent, v_target, v_lower, v_upper)
-        || format('alter table %s drop constraint partkeeper_bounds', v_target);
-    if v_info.owner <> current_user::regrole then
-        v_statements := v_statements || format('alter table %s owner to %s', v_target, v_info.owner);
+        v_counts := partkeeper.execute_as_owner(p_parent, array[(format('select from only %s where %s limit 1',
+                        v_info.default_partition, v_in_range), false)::partkeeper.statement], v_cfg.lock_timeout, v_cfg.lock_retries);
     end if;
 
-    v_counts := partkeeper.execute_with_retry(v_statements, v_cfg.lock_timeout, v_cfg.lock_retries);
-    if v_info.default_partition is not null then
-        v_moved := v_counts[4];
+    v_statements := '{}';
+    v_ddl := partkeeper.partition_ddl(p_parent, v_target, coalesce(v_counts[1], 0) > 0);
+    if v_info.default_partition is null or v_counts[1] = 0 then
+        if v_info.default_partition is not null and pg_relation_size(v_info.default_partition) > 1048576 then
+            v_method := 'guarded attach';
+            v_timeout := least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8);
+            v_statements := array[
+                (format('alter table %s add constraint partkeeper_guard check (not (%s)) not valid', v_info.default_partition, v_in_range), false),
+                (format('alter table %s validate constraint partkeeper_guard', v_info.default_partition), false),
+                (format($do$do $w$ begin
+                    if exists (select from pg_catalog.pg_locks l where l.relation = %s and not l.granted) then
+                        raise exception 'sessions wait for the DEFAULT partition' using errcode = '55P03';
+                    end if; end $w$ $do$, v_info.default_partition::oid), false)]::partkeeper.statement[];
+        else
+            v_method := 'attach';
+        end if;
+        v_statements := v_statements
+            || (format('lock table %s in share mode', p_parent), false)::partkeeper.statement
+            || array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements || v_ddl.after_load) s)
+            || (format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)', v_target, v_info.control_column, v_in_range), false)::partkeeper.statement
+            || (v_attach, false)::partkeeper.statement
+            || (format('alter table %s drop constraint partkeeper_bounds', v_target), false)::partkeeper.statement;
+        if v_method = 'guarded attach' then
+            v_statements := v_statements || (format('alter table %s drop constraint partkeeper_guard', v_info.default_partition), false)::partkeeper.statement;
+        end if;
+    else
+        v_method := 'move';
+        v_observers := partkeeper.move_observers(p_parent);
+        if v_observers.delete_rules then
+            raise exception 'the DEFAULT partition % has a rewrite rule ON DELETE; rows of [%, %) cannot be moved out of it',
+                            partkeeper.qualified_name(v_info.default_partition), p_lower, p_upper
+                using errcode = 'PK010', hint = format('Drop the rule (DROP RULE ... ON %s); the rows wait in the DEFAULT partition meanwhile.', v_info.default_partition);
+        end if;
+        if v_observers.referenced and not partkeeper.may_set_replica_role() then
+            raise exception 'moving rows of [%, %) into a partition of % needs session_replication_role, which role % may not set',
+                            p_lower, p_upper, partkeeper.qualified_name(p_parent), current_user
+                using errcode = 'PK009',
+                      detail = 'A foreign key references the table: without it, the move''s DELETE would fire its ON DELETE action.',
+                      hint = format('GRANT SET ON PARAMETER session_replication_role TO %I; (PostgreSQL 15+), or run maintenance as a superuser. The rows wait in the DEFAULT partition meanwhile.', current_user);
+        end if;
+        v_statements := array[(format('lock table %s in access exclusive mode', p_parent), false)]::partkeeper.statement[]
+            || array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements) s)
+            || (format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)', v_target, v_info.control_column, v_in_range), false)::partkeeper.statement
+            || array(select (format('alter table %s disable trigger %I', v_info.default_partition, t ->> 'name'), false)::partkeeper.statement
+                       from jsonb_array_elements(v_observers.user_triggers) t);
+        if not v_observers.published and not v_observers.referenced then
+            v_statements := v_statements || (format(
+                'with moved as (delete from only %s where %s returning %s) insert into %s (%s) select %s from moved',
+                v_info.default_partition, v_in_range, v_columns, v_target, v_columns, v_columns), false)::partkeeper.statement;
+            v_moved_at := cardinality(v_statements);
+            v_statements := v_statements
+                || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_load) s)
+                || (v_attach, false)::partkeeper.statement;
+        else
+            -- the DELETE alone with session_replication_role = replica (no owner code but the
+            -- disabled triggers and the silenced foreign-key actions runs in it), the INSERT without
+            v_hold := format('pg_temp.%I', 'partkeeper_move_' || p_parent::oid);
+            v_statements := v_statements
+                || (format('create temp table %s as select %s from only %s where false', v_hold, v_columns, v_info.default_partition), false)::partkeeper.statement
+                || (format('with moved as (delete from only %s where %s returning %s) insert into %s (%s) select %s from moved',
+                           v_info.default_partition, v_in_range, v_columns, v_hold, v_columns, v_columns), v_observers.referenced)::partkeeper.statement;
+            v_moved_at := cardinality(v_statements);
+            if v_observers.published then
+                -- into the partition, where the publication sees it, with the parent's row triggers
+                -- (cloned by ATTACH) disabled for it
+                v_statements := v_statements
+                    || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_load) s)
+                    || (v_attach, false)::partkeeper.statement
+                    || array(select (format('alter table %s disable trigger %I', v_target, t.tgname), false)::partkeeper.statement
+                               from pg_trigger t where t.tgrelid = p_parent and t.tgenabled <> 'D' and t.tgtype::int & 1 = 1
+                                and not t.tgisinternal)
+                    || (format('insert into %s (%s) select %s from %s', v_target, v_columns, v_columns, v_hold), false)::partkeeper.statement
+                    || array(select (format('alter table %s enable %s trigger %I', v_target,
+                                            case t.tgenabled when 'A' then 'always' when 'R' then 'replica' else '' end, t.tgname), false)::partkeeper.statement
+                               from pg_trigger t where t.tgrelid = p_parent and t.tgenabled <> 'D' and t.tgtype::int & 1 = 1
+                                and not t.tgisinternal);
+            else
+                v_statements := v_statements
+                    || (format('insert into %s (%s) select %s from %s', v_target, v_columns, v_columns, v_hold), false)::partkeeper.statement
+                    || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_load) s)
+                    || (v_attach, false)::partkeeper.statement;
+            end if;
+            v_statements := v_statements || (format('drop table %s', v_hold), false)::partkeeper.statement;
+        end if;
+        v_statements := v_statements
+            || (format('alter table %s drop constraint partkeeper_bounds', v_target), false)::partkeeper.statement
+            || array(select (format('alter table %s enable %s trigger %I', v_info.default_partition,
+                                    case t ->> 'mode' when 'A' then 'always' when 'R' then 'replica' else '' end, t ->> 'name'), false)::partkeeper.statement
+                       from jsonb_array_elements(v_observers.user_triggers) t);
+    end if;
+    v_statements := v_statements || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_attach) s);
+
+    v_counts := partkeeper.execute_as_owner(p_parent, v_statements, v_timeout, v_cfg.lock_retries);
+    if v_moved_at is not null then
+        v_moved := v_counts[v_moved_at];
     end if;
 
-    perform partkeeper.write_log(p_parent::text, 'create_partition', v_target,
-        jsonb_build_object('lower', p_lower, 'upper', p_upper, 'rows_moved', v_moved));
+    perform partkeeper.write_log(p_parent, 'create_partition', v_target,
+        jsonb_build_object('lower', p_lower, 'upper', p_upper, 'rows_moved', v_moved, 'method', v_method));
     return jsonb_build_object('partition', v_target, 'lower', p_lower, 'upper', p_upper,
-                              'created', true, 'rows_moved', v_moved);
+                              'created', true, 'rows_moved', v_moved, 'method', v_method);
 end
 $$;

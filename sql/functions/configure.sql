@@ -12,7 +12,8 @@ create or replace function partkeeper.configure(
     p_retention interval default null,
     p_retention_mode text default null,
     p_retention_schema name default null,
-    p_require_archive boolean default null)
+    p_require_archive boolean default null,
+    p_template regclass default null)
 returns jsonb
 language plpgsql
 volatile
@@ -25,7 +26,9 @@ as $$
  * p_part_interval (day, week, month, quarter, year) applies going forward: partitions already made
  * stay; new ones follow the new interval from the end of the last existing partition (the first
  * period is clipped there), so coverage stays contiguous with no overlap (table_period).
- * Runs with the caller's rights: the caller must own the table (PK007). Errors change nothing:
+ * p_template names a table whose per-partition settings new partitions copy (partition_ddl).
+ * Runs with the caller's rights: the caller must own the table, be a member of the owning role or
+ * a superuser (PK007). Errors change nothing:
  * PK004 not registered; PK001 for an invalid value (unknown zone or interval, a zone other than
  * UTC for a timestamp/date key, a zone change once the table has partitions, a retention_schema
  * that does not exist, values outside the limits of partkeeper.config's CHECK constraints).
@@ -42,9 +45,14 @@ begin
         raise exception 'table % is not managed by partkeeper', p_parent
             using errcode = 'PK004', hint = format('Register it first: SELECT partkeeper.register_table(%L);', p_parent::text);
     end if;
-    if not pg_has_role(current_user, v_info.owner::oid, 'USAGE') then
-        raise exception 'role % does not own %', current_user, p_parent
-            using errcode = 'PK007', hint = format('Configure it as its owner (%s).', v_info.owner);
+    if not partkeeper.may_maintain(p_parent) then
+        raise exception 'role % does not own %', current_user, partkeeper.qualified_name(p_parent)
+            using errcode = 'PK007', hint = format('Configure it as its owner (%s), a member of that role, or a superuser.', v_info.owner);
+    end if;
+    if p_template is not null and (p_template = p_parent or not partkeeper.may_maintain(p_template)
+                                   or (select c.relkind from pg_class c where c.oid = p_template) not in ('r', 'p')) then
+        raise exception 'table % cannot be the template of %', p_template, partkeeper.qualified_name(p_parent)
+            using errcode = 'PK001', hint = 'Name a plain table the same role owns; new partitions copy its storage parameters, persistence and replica identity.';
     end if;
 
     if p_time_zone is not null and p_time_zone is distinct from v_old.time_zone then
@@ -91,6 +99,7 @@ begin
             retention_mode     = coalesce(p_retention_mode, c.retention_mode),
             retention_schema   = coalesce(p_retention_schema, c.retention_schema),
             require_archive    = coalesce(p_require_archive, c.require_archive),
+            template           = coalesce(p_template, c.template),
             time_zone          = coalesce(p_time_zone, c.time_zone),
             premake            = coalesce(p_premake, c.premake),
             drain_window_back  = coalesce(p_drain_window_back, c.drain_window_back),
@@ -108,7 +117,7 @@ begin
             using errcode = 'PK001', hint = 'See the limits of each setting in the README, "Configuration".';
     end;
 
-    perform partkeeper.write_log(p_parent::text, 'configure', null,
+    perform partkeeper.write_log(p_parent, 'configure', null,
         jsonb_build_object('before', to_jsonb(v_old), 'after', to_jsonb(v_new)));
     return to_jsonb(v_new);
 end

@@ -2,7 +2,6 @@ create or replace function partkeeper.create_partition(p_parent regclass, p_mont
 returns text
 language plpgsql
 volatile
-security definer
 set search_path = pg_catalog, pg_temp
 set timezone = 'UTC'
 set datestyle = 'ISO, YMD'
@@ -13,11 +12,11 @@ as $$
  * a period (table_period): the first day of a month for monthly tables, a Monday for weekly ones. Rows of that month waiting in the DEFAULT partition are moved in.
  * Idempotent: an existing partition with exactly that month's bounds is returned unchanged,
  * whatever its name. Locks: see add_partition; waits at most lock_timeout for a running maintenance.
- * Works on registered tables (for whoever may execute it) and on any table range-partitioned by one
- * time column that the session user owns (PK007 otherwise).
- * Errors (nothing changed): PK001 NULL, infinite, out-of-range or mid-period p_month; PK002/PK003
- * from table_info; PK005 lock; PK006 conflicting partition or name; PK007 not the owner.
- * SECURITY DEFINER so a maintenance role needs no ownership of registered tables.
+ * Works on any table range-partitioned by one time column, registered or not, for its owner, a
+ * member of the owning role or a superuser (may_maintain; PK007 otherwise); everything runs as
+ * the owner (execute_as_owner). Errors (nothing changed): PK001 NULL, infinite, out-of-range or
+ * mid-period p_month; PK002/PK003 from table_info; PK005 lock; PK006 conflicting partition or
+ * name; PK007 not the owner; PK009/PK010 rows that cannot be moved invisibly (add_partition).
  */
 declare
     v_info record;
@@ -36,11 +35,11 @@ begin
     end if;
 
     v_info := partkeeper.table_info(p_parent);
-    if not exists (select from partkeeper.config c where c.parent = p_parent)
-       and not pg_has_role(session_user, v_info.owner::oid, 'USAGE') then
-        raise exception 'role % may not create partitions of %', session_user, p_parent
+    if not partkeeper.may_maintain(p_parent) then
+        raise exception 'role % may not create partitions of %', current_user, partkeeper.qualified_name(p_parent)
             using errcode = 'PK007',
-                  hint = format('Connect as its owner (%s), or have the owner register it with partkeeper.register_table().', v_info.owner);
+                  hint = format('Run it as its owner (%s), a member of that role (GRANT %I TO %I;), or a superuser.', v_info.owner,
+                                (select rolname from pg_roles where oid = v_info.owner), current_user);
     end if;
     v_cfg := partkeeper.config_for(p_parent);
 
@@ -53,7 +52,9 @@ begin
                   hint = format('The %s holding it starts on %L::date.', v_period.part_interval, (v_period.lower at time zone v_cfg.time_zone)::date);
     end if;
     v_result := partkeeper.add_partition(p_parent, v_period.lower, v_period.upper);
-    delete from partkeeper.pending p where p.parent = p_parent and p.period_start = v_lower;
+    if exists (select from partkeeper.config c where c.parent = p_parent) then
+        delete from partkeeper.pending p where p.parent = p_parent and p.period_start = v_lower;
+    end if;
     return v_result ->> 'partition';
 end
 $$;

@@ -2,41 +2,23 @@ create or replace function partkeeper.maintain_all()
 returns jsonb
 language plpgsql
 volatile
-security definer
 set search_path = pg_catalog, pg_temp
-set timezone = 'UTC'
 as $$
 /*
- * maintain_table for every registered table, each in its own subtransaction so that one table's
- * error does not stop the others (it is reported as status "failed" with its SQLSTATE, message and
- * hint). Returns {"status", "tables": [maintain_table results]}: status is the worst of the tables
- * (failed > warning > ok; busy counts as a warning, skipped and disabled as ok).
- * A busy table is not waited for. Same privileges as maintain_table.
+ * maintain_table for every registered table, in one transaction (locks are held until the caller
+ * commits; CALL partkeeper.run_maintenance() commits after every table instead). A table that fails
+ * is reported (status "failed" with its error or warnings) and the others go on: maintain_table
+ * never raises for a registered table. Returns {"status", "tables": [maintain_table results]}:
+ * status is the worst of the tables (worst_status). A busy table is not waited for. Runs with the
+ * caller's rights: tables the caller may not maintain are reported as failed (not_owner).
  */
 declare
-    v_tables jsonb := '[]';
-    v_one jsonb;
-    v_state text;
-    v_message text;
-    v_hint text;
-    r record;
+    v_tables jsonb;
 begin
-    for r in select c.parent from partkeeper.config c order by c.parent::text loop
-        begin
-            v_one := partkeeper.maintain_table(r.parent);
-        exception when others then
-            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-            v_one := jsonb_build_object('table', r.parent::text, 'status', 'failed',
-                'error', jsonb_build_object('sqlstate', v_state, 'message', v_message, 'hint', nullif(v_hint, '')));
-            perform partkeeper.write_log(r.parent::text, 'failed', null, v_one);
-        end;
-        v_tables := v_tables || jsonb_build_array(v_one);
-    end loop;
+    select coalesce(jsonb_agg(partkeeper.maintain_table(c.parent) order by c.table_name, c.parent), '[]') into v_tables
+      from partkeeper.config c;
     return jsonb_build_object(
-        'status', case
-            when exists (select from jsonb_array_elements(v_tables) t where t ->> 'status' = 'failed') then 'failed'
-            when exists (select from jsonb_array_elements(v_tables) t where t ->> 'status' in ('warning', 'busy')) then 'warning'
-            else 'ok' end,
+        'status', partkeeper.worst_status(array(select t ->> 'status' from jsonb_array_elements(v_tables) t)),
         'tables', v_tables);
 end
 $$;

@@ -13,7 +13,8 @@ as $$
  * was written, so it is not a copy of the partition any more). Only a recorded archive lets
  * retention drop a partition of a table with require_archive. Returns the archive's id.
  * Errors: PK001 NULL or negative values, PK003 when p_partition is not a range partition of a
- * table partkeeper can manage. Runs with the caller's rights (INSERT on partkeeper.archives).
+ * table partkeeper can manage, PK007 when the caller may not maintain that table. Runs with the
+ * caller's rights; the partition is counted as the table's owner (query_as_owner).
  */
 declare
     v_parent regclass;
@@ -31,20 +32,24 @@ begin
         raise exception '% is not a partition', p_partition using errcode = 'PK003', hint = 'Archive a partition of a managed table.';
     end if;
     perform partkeeper.table_info(v_parent);
+    if not partkeeper.may_maintain(v_parent) then
+        raise exception 'role % may not record archives of %', current_user, partkeeper.qualified_name(v_parent)
+            using errcode = 'PK007', hint = 'Archive as the table''s owner, a member of the owning role, or a superuser.';
+    end if;
     select b.lower, b.upper into v_bounds from partkeeper.partition_bounds(v_parent) b where b.partition = p_partition and not b.is_default;
     if not found then
         raise exception '% is the DEFAULT partition of %; only range partitions are archived', p_partition, v_parent
             using errcode = 'PK003', hint = 'Let maintenance place the rows of the DEFAULT partition first.';
     end if;
-    execute format('select count(*) from only %s', p_partition) into v_count;
+    v_count := (partkeeper.query_as_owner(v_parent, format('select count(*) as n from only %s', p_partition)) -> 0 ->> 'n')::bigint;
     if v_count <> p_rows then
         raise exception 'the archive of % holds % rows, the partition now holds %', p_partition, p_rows, v_count
             using errcode = 'PK006', hint = 'Rows changed since the archive was written; archive it again.';
     end if;
     insert into partkeeper.archives (parent, table_name, partition_name, lower, upper, location, format, rows, bytes, checksum, partkeeper_version)
-    values (v_parent, v_parent::text, p_partition::text, v_bounds.lower, v_bounds.upper, p_location, p_format, p_rows, p_bytes, p_checksum, partkeeper.version())
+    values (v_parent, partkeeper.qualified_name(v_parent), partkeeper.qualified_name(p_partition), v_bounds.lower, v_bounds.upper, p_location, p_format, p_rows, p_bytes, p_checksum, partkeeper.version())
     returning id into v_id;
-    perform partkeeper.write_log(v_parent::text, 'archive', p_partition::text,
+    perform partkeeper.write_log(v_parent, 'archive', partkeeper.qualified_name(p_partition),
         jsonb_build_object('archive_id', v_id, 'location', p_location, 'rows', p_rows, 'bytes', p_bytes, 'checksum', p_checksum));
     return v_id;
 end

@@ -8,35 +8,46 @@ as $$
 /*
  * Retire one range partition of p_parent as the table's retention_mode says: 'drop' drops it;
  * 'detach' detaches it and keeps it as a plain table, moved to retention_schema when one is set.
- * Returns {"partition", "lower", "upper", "mode", "bytes"} (bytes freed from the table) and logs it.
- * The caller decides what expires (expired_partitions); this only refuses the DEFAULT partition
- * and tables that are not partitions of p_parent (PK003).
- * Locks: DETACH and DROP take ACCESS EXCLUSIVE on the parent for a moment, under lock_timeout
- * with retries (PK005). PostgreSQL refuses DETACH ... CONCURRENTLY on a table that has a DEFAULT
+ * The range is recorded (config.retired_before) so that nothing makes it again: gap healing, the
+ * drain window and premake stop there. Returns {"partition", "lower", "upper", "mode", "bytes"}
+ * (bytes freed from the table) and logs it. The caller decides what expires (expired_partitions);
+ * this only refuses the DEFAULT partition and tables that are not partitions of p_parent (PK003).
+ * As the table's owner (execute_as_owner). When a foreign key references the table, 'drop' detaches
+ * first: PostgreSQL refuses to drop a partition of a referenced table outright (2BP01), and DETACH
+ * then checks that no referencing row points into the partition (23503 otherwise: delete those
+ * rows, or the referencing ones, first). A view or other object depending on the partition makes
+ * DROP fail with 2BP01 (drop it, or use retention_mode 'detach').
+ * Locks: DETACH and DROP take ACCESS EXCLUSIVE on the parent for a moment, under lock_timeout with
+ * retries (PK005). PostgreSQL refuses DETACH ... CONCURRENTLY on a table that has a DEFAULT
  * partition, and every managed table has one, so no weaker lock exists for this.
  */
 declare
     v_cfg partkeeper.config := partkeeper.config_for(p_parent);
     v_bounds record;
     v_bytes bigint;
-    v_name text := p_partition::text;
+    v_name text := partkeeper.qualified_name(p_partition);
+    v_statements text[];
 begin
     select b.lower, b.upper into v_bounds from partkeeper.partition_bounds(p_parent) b
      where b.partition = p_partition and not b.is_default;
     if not found then
-        raise exception '% is not a range partition of %', p_partition, p_parent
+        raise exception '% is not a range partition of %', v_name, partkeeper.qualified_name(p_parent)
             using errcode = 'PK003', hint = 'Only range partitions retire; the DEFAULT partition never does.';
     end if;
     v_bytes := pg_total_relation_size(p_partition);
-    perform partkeeper.execute_with_retry(
-        case v_cfg.retention_mode
-            when 'drop' then array[format('drop table %s', p_partition)]
-            else array[format('alter table %s detach partition %s', p_parent, p_partition)]
-                 || case when v_cfg.retention_schema is not null
-                         then array[format('alter table %s set schema %I', p_partition, v_cfg.retention_schema)] else '{}'::text[] end
-        end,
-        v_cfg.lock_timeout, v_cfg.lock_retries);
-    perform partkeeper.write_log(p_parent::text, 'retire', v_name,
+    if v_cfg.retention_mode = 'drop' then
+        v_statements := case when (partkeeper.move_observers(p_parent)).referenced
+                             then array[format('alter table %s detach partition %s', p_parent, p_partition), format('drop table %s', p_partition)]
+                             else array[format('drop table %s', p_partition)] end;
+    else
+        v_statements := array[format('alter table %s detach partition %s', p_parent, p_partition)]
+            || case when v_cfg.retention_schema is not null
+                    then array[format('alter table %s set schema %I', p_partition, v_cfg.retention_schema)] else '{}'::text[] end;
+    end if;
+    perform partkeeper.execute_as_owner(p_parent, array(select (s, false)::partkeeper.statement from unnest(v_statements) s),
+                                        v_cfg.lock_timeout, v_cfg.lock_retries);
+    update partkeeper.config c set retired_before = greatest(c.retired_before, v_bounds.upper) where c.parent = p_parent;
+    perform partkeeper.write_log(p_parent, 'retire', v_name,
         jsonb_build_object('lower', v_bounds.lower, 'upper', v_bounds.upper, 'mode', v_cfg.retention_mode, 'bytes', v_bytes,
                            'schema', v_cfg.retention_schema));
     return jsonb_build_object('partition', v_name, 'lower', v_bounds.lower, 'upper', v_bounds.upper,

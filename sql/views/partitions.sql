@@ -1,9 +1,10 @@
--- Every partition of every managed table, for monitoring: bounds, estimated rows and bytes.
--- Reads the catalog and statistics only (reltuples, relation sizes); takes no lock on the tables.
--- rows_estimate is NULL for a partition never vacuumed or analyzed.
+-- Every partition of every managed table, for monitoring: bounds, estimated rows and bytes, under
+-- schema-qualified names. Reads the catalog and statistics only (reltuples, relation sizes); takes
+-- no lock on the tables and needs no privilege on them. rows_estimate is NULL for a partition
+-- never vacuumed or analyzed. Tables registered but dropped do not appear (see health()).
 create or replace view partkeeper.partitions as
-select c.parent::text                                        as table_name,
-       b.partition::text                                     as partition_name,
+select partkeeper.qualified_name(c.parent)                   as table_name,
+       partkeeper.qualified_name(b.partition)                as partition_name,
        b.is_default,
        b.lower,
        b.upper,

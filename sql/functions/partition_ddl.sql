@@ -1,0 +1,105 @@
+create or replace function partkeeper.partition_ddl(p_parent regclass, p_target text, p_loaded boolean,
+    out create_statements text[], out after_load text[], out after_attach text[])
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $$
+/*
+ * The one builder of the statements that make a table shaped like p_parent's partitions, named
+ * p_target (a qualified, quoted name): every new partition and the DEFAULT partition are made here.
+ * p_loaded: rows are copied into the table before it is attached (a move), else it stays empty.
+ *  create_statements: CREATE TABLE p_target (LIKE p_parent including defaults, generated columns,
+ *    storage, comments, compression, extended statistics) in the parent's tablespace, then the
+ *    parent's CHECK constraints (all of them validated for a table that stays empty, as
+ *    CREATE TABLE ... PARTITION OF gives them; only the validated ones when rows are loaded), then
+ *    the per-partition settings PostgreSQL does not
+ *    inherit, copied from the template table (configure p_template) or else the newest partition:
+ *    persistence (UNLOGGED), storage parameters and TOAST storage parameters;
+ *  after_load: with p_loaded, the parent's NOT VALID CHECK constraints, added NOT VALID once rows
+ *    are in (an old row that violates one still moves, as it stayed in the parent), before ATTACH,
+ *    which needs them; empty otherwise;
+ *  after_attach: the replica identity, from the parent when it has one set, else from the template
+ *    or newest partition (FULL, NOTHING, or the partition's index that is attached to the same
+ *    index of the parent): a publication cannot replicate deletes without it.
+ * Not copied: identity (the parent owns it), indexes (ATTACH builds the parent's indexes on the new
+ * table), foreign keys and row triggers (ATTACH clones the parent's), indexes created on single
+ * partitions only (create indexes on the parent), privileges (access goes through the parent).
+ * Reads the catalog only.
+ */
+declare
+    v_info record := partkeeper.table_info(p_parent);
+    v_cfg partkeeper.config := partkeeper.config_for(p_parent);
+    v_source regclass;
+    v_persistence "char";
+    v_reloptions text[];
+    v_toast_options text[];
+    v_ident "char";
+    v_ident_source regclass;
+begin
+    v_source := coalesce(v_cfg.template,
+        (select b.partition from partkeeper.partition_bounds(p_parent) b
+          where not b.is_default order by b.lower desc limit 1));
+    if v_source is not null then
+        select c.relpersistence, c.reloptions, t.reloptions into v_persistence, v_reloptions, v_toast_options
+          from pg_class c left join pg_class t on t.oid = c.reltoastrelid
+         where c.oid = v_source;
+    end if;
+
+    create_statements := array[format(
+        'create %stable %s (like %s including defaults including generated including storage including comments'
+        ' including compression including statistics)%s',
+        case when v_persistence = 'u' then 'unlogged ' else '' end,
+        p_target, p_parent, coalesce(' tablespace ' || quote_ident(v_info.tablespace), ''))];
+    create_statements := create_statements || array(
+        select format('alter table %s add constraint %I %s', p_target, c.conname,
+                      case when c.convalidated then pg_get_constraintdef(c.oid)
+                           else regexp_replace(pg_get_constraintdef(c.oid), ' NOT VALID$', '') end)
+          from pg_constraint c
+         where c.conrelid = p_parent and c.contype = 'c' and (c.convalidated or not p_loaded)
+         order by c.conname);
+    create_statements := create_statements || array(
+        select format('alter table %s set (%s = %L)', p_target, split_part(o, '=', 1), substr(o, strpos(o, '=') + 1))
+          from unnest(v_reloptions) o);
+    create_statements := create_statements || array(
+        select format('alter table %s set (toast.%s = %L)', p_target, split_part(o, '=', 1), substr(o, strpos(o, '=') + 1))
+          from unnest(v_toast_options) o);
+
+    after_load := array(
+        select format('alter table %s add constraint %I %s', p_target, c.conname, pg_get_constraintdef(c.oid))
+          from pg_constraint c
+         where c.conrelid = p_parent and c.contype = 'c' and not c.convalidated and p_loaded
+         order by c.conname);
+
+    select c.relreplident into v_ident from pg_class c where c.oid = p_parent;
+    v_ident_source := p_parent;
+    if v_ident = 'd' and v_source is not null then
+        select c.relreplident into v_ident from pg_class c where c.oid = v_source;
+        v_ident_source := v_source;
+    end if;
+    after_attach := case v_ident
+        when 'f' then array[format('alter table %s replica identity full', p_target)]
+        when 'n' then array[format('alter table %s replica identity nothing', p_target)]
+        -- the index of p_target attached to the same parent index as v_ident_source's identity index
+        when 'i' then array[format($do$do $ri$
+declare
+    v_parent_index oid;
+    v_index name;
+begin
+    select case when si.indrelid = %3$s then si.indexrelid
+                else (select i.inhparent from pg_catalog.pg_inherits i where i.inhrelid = si.indexrelid) end
+      into v_parent_index
+      from pg_catalog.pg_index si where si.indrelid = %2$s and si.indisreplident;
+    select c.relname into v_index
+      from pg_catalog.pg_inherits i
+      join pg_catalog.pg_index ti on ti.indexrelid = i.inhrelid
+      join pg_catalog.pg_class c on c.oid = ti.indexrelid
+     where i.inhparent = v_parent_index and ti.indrelid = %1$L::regclass;
+    if v_index is not null then
+        execute pg_catalog.format('alter table %%s replica identity using index %%I', %1$L::regclass, v_index);
+    end if;
+end
+$ri$
+$do$, p_target, v_ident_source::oid, p_parent::oid)]
+        else '{}'::text[] end;
+end
+$$;
