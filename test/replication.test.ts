@@ -155,7 +155,10 @@ describeServer('logical replication and readers during a move (PostgreSQL server
       expect((await maintain(pub)).rows_moved).toBe(5);
       // the new partition: the subscriber gets a table for it and refreshes the subscription,
       // which copies it (PostgreSQL's rule for every partition made after the subscription)
-      await sub.exec(`create table ${T}_2026_10 (id bigint primary key, room_id bigint, sender_id bigint, body text, created_at timestamptz)`);
+      const made = await pub.query<{ t: string }>(`select inhrelid::regclass::text as t from pg_inherits where inhparent = '${T}'::regclass`);
+      for (const { t } of made.filter((m) => !leaves.some((l) => l.t === m.t))) {
+        await sub.exec(`create table ${t} (id bigint primary key, room_id bigint, sender_id bigint, body text, created_at timestamptz)`);
+      }
       await sub.exec(`alter subscription ${s.slot} refresh publication`);
       for (let i = 0; i < 200; i++) {
         const { ready } = await sub.one<{ ready: boolean }>(`select bool_and(srsubstate = 'r') as ready from pg_subscription_rel`);
@@ -182,6 +185,7 @@ describeServer('logical replication and readers during a move (PostgreSQL server
                    insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'january', '2027-01-05'); analyze ${T}`);
     const before = await fingerprint(db);
     const maint = await db.connect();
+    await setClock(maint, '2027-01-10 00:00:00+00');
     const readers = await Promise.all(Array.from({ length: 6 }, () => db.connect()));
     const move = maintain(maint);
     const counts: number[] = [];
@@ -192,7 +196,7 @@ describeServer('logical replication and readers during a move (PostgreSQL server
     });
     const run = await move;
     await Promise.all(reading);
-    expect(run.rows_moved).toBe(n);
+    expect(run).toMatchObject({ status: 'ok', rows_moved: n });
     expect(counts.length).toBeGreaterThan(0);
     expect(new Set(counts)).toEqual(new Set([n + 1]));
     expect(await fingerprint(db)).toEqual(before);
