@@ -75,6 +75,37 @@ describe.skipIf(!cronRuns)(`with pg_cron (PostgreSQL server${cronRuns ? '' : ' w
     expect(health.c.message).toMatch(/partkeeper-frequent \(\* \* \* \* \*, active\): last run succeeded/);
   }, 200_000);
 
+  it('a table whose maintenance fails makes the job run fail, after the other tables were maintained', async () => {
+    // retention of events is refused: a view depends on its oldest partition
+    await db!.exec(`create table events (at timestamptz not null) partition by range (at)`);
+    await db!.query(`select partkeeper.register_table('public.events')`);
+    await db!.query(`select partkeeper.create_partition('public.events', '2030-12-01')`);
+    await db!.exec(`create view december as select * from events_2030_12`);
+    await db!.query(`select partkeeper.configure('public.events', p_retention => '1 month')`);
+    const { last } = await db!.one<{ last: number }>(`select coalesce(max(runid), 0)::int as last from cron.job_run_details`);
+    let run: { status: string; return_message: string } | undefined;
+    for (let i = 0; i < 150 && !run; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      [run] = await db!.query(
+        `select d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
+          where j.jobname = 'partkeeper-frequent' and d.runid > $1 and d.status in ('succeeded', 'failed') order by d.runid desc limit 1`,
+        [last],
+      );
+    }
+    expect(run?.status).toBe('failed');
+    expect(run?.return_message).toMatch(/maintenance failed for 1 of 2 table\(s\): public\.events/);
+    expect(await db!.query(`select parent::text as t, status from partkeeper.last_run order by 1`)).toEqual([
+      { t: 'events', status: 'failed' }, { t: 'livechat_messages', status: 'ok' },
+    ]);
+    // events still got its premake months; health says error, and which warning
+    expect(await db!.one(`select to_regclass('events_2031_05') is not null as made`)).toEqual({ made: true });
+    const check = await db!.one<{ c: { status: string; message: string } }>(
+      `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'last_run' and c ->> 'table' = 'public.events'`,
+    );
+    expect(check.c).toMatchObject({ status: 'error', message: expect.stringMatching(/\[dependent_objects\]/) });
+    await db!.exec(`drop view december; select partkeeper.unregister_table('public.events'); drop table events`);
+  }, 200_000);
+
   it('unschedule_jobs removes them, and health then says none is scheduled', async () => {
     expect(await db!.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 3 });
     expect(await jobs()).toEqual([]);
