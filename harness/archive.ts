@@ -214,8 +214,10 @@ async function readBack(file: string, onProgress?: (t: Tally) => void) {
 export interface ArchiveOptions {
   /** Folder for the two files (created beforehand by the caller). */
   dir: string;
-  /** Replace an existing archive of the same partition in dir. */
+  /** Replace an existing archive of the same partition in dir (never one holding more rows; see allowFewerRows). */
   force?: boolean;
+  /** With force: replace it even when it holds more rows than the partition does now. */
+  allowFewerRows?: boolean;
   progress?: Progress;
   /** Called with the finished, not yet verified data file (tests damage it here). */
   beforeVerify?: (dataFile: string) => Promise<void>;
@@ -285,6 +287,16 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       );
       const { count } = await db.one<{ count: string }>(`select count(*) from only ${p.rel}`);
       const expected = Number(count);
+      if (opts.force && !opts.allowFewerRows) {
+        // rows deleted since the archive was written: the archive is the better copy, keep it
+        const old = await readManifest(manifestPath).catch(() => undefined);
+        if (old && old.rows > expected) {
+          throw new ArchiveError(
+            `${manifestPath} holds ${old.rows} rows, the partition only ${expected} now: replacing it would lose ${old.rows - expected} row(s) ` +
+              '(--allow-fewer-rows replaces it anyway)',
+          );
+        }
+      }
       const { version } = await db.one<{ version: string }>('select partkeeper.version() as version');
       const label = `archive ${p.partition}`;
 

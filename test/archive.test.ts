@@ -238,6 +238,15 @@ describe('partkeeper archive and restore', () => {
     expect((await cli('archive', PART, '--dir', dir, '--force', ...w.args)).code).toBe(0);
     expect(await archives(w)).toHaveLength(2);
     expect(readdirSync(dir).sort()).toEqual([`${PART}.copy.gz`, `${PART}.manifest.json`]);
+    // rows deleted since: --force keeps the archive that holds more, unless asked explicitly
+    await w.sql((db) => db.exec(`delete from ${PART} where ctid = (select min(ctid) from ${PART})`));
+    const fewer = await cli('archive', PART, '--dir', dir, '--force', ...w.args);
+    expect(fewer.code).toBe(1);
+    expect(fewer.stderr).toMatch(/holds 3 rows, the partition only 2 now: replacing it would lose 1 row\(s\) \(--allow-fewer-rows replaces it anyway\)/);
+    expect(await archives(w)).toHaveLength(2);
+    expect((await cli('archive', PART, '--dir', dir, '--allow-fewer-rows', ...w.args)).code).toBe(64);
+    expect((await cli('archive', PART, '--dir', dir, '--force', '--allow-fewer-rows', ...w.args)).code).toBe(0);
+    expect(await archives(w)).toHaveLength(3);
   }, 120_000);
 
   itServer('a million rows: archive -> drop -> restore, identical, in flat memory', async () => {

@@ -5,7 +5,7 @@ import { UsageError } from '../connect.ts';
 
 export const archive: Command = {
   summary: 'write a partition to a verified archive (COPY text, gzip, manifest) and record it',
-  usage: `usage: partkeeper archive PARTITION [--dir DIR] [--force] [--progress] [--json] [--database-url URL | --pglite DIR]
+  usage: `usage: partkeeper archive PARTITION [--dir DIR] [--force [--allow-fewer-rows]] [--progress] [--json] [--database-url URL | --pglite DIR]
 
 Writes the rows of PARTITION (a range partition of a managed table) to DIR (default: the current
 folder) as two files:
@@ -17,18 +17,24 @@ until then. A file that fails the check is removed and nothing is recorded.
 Files are written under temporary names and renamed when complete; the manifest comes last.
 On a server the rows stream in constant memory; with --pglite the partition passes through memory.
   --dir DIR      folder for the archive (created when missing)
-  --force        replace an archive of the same partition in DIR
+  --force        replace an archive of the same partition in DIR, unless it holds more rows than
+                 the partition does now (rows deleted since: the archive is the better copy)
+  --allow-fewer-rows  with --force, replace it even then
   --progress     progress on stderr even when it is not a terminal
   --json         print the manifest, its path and the archive's id as JSON
 Exit codes: 0 archived and recorded, 1 failed (nothing recorded), 64 wrong usage.`,
-  options: { dir: { type: 'string', short: 'd' }, force: { type: 'boolean' }, progress: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: {
+    dir: { type: 'string', short: 'd' }, force: { type: 'boolean' }, 'allow-fewer-rows': { type: 'boolean' },
+    progress: { type: 'boolean' }, json: { type: 'boolean' },
+  },
   async run(ctx) {
     if (ctx.positionals.length !== 1) throw new UsageError('name one partition');
+    if (ctx.values['allow-fewer-rows'] && !ctx.values.force) throw new UsageError('--allow-fewer-rows goes with --force');
     const dir = (ctx.values.dir as string | undefined) ?? '.';
     await mkdir(dir, { recursive: true });
     const db = await ctx.db();
     const progress = new Progress(!!ctx.values.progress || !!process.stderr.isTTY);
-    const r = await archivePartition(db, ctx.positionals[0]!, { dir, force: !!ctx.values.force, progress });
+    const r = await archivePartition(db, ctx.positionals[0]!, { dir, force: !!ctx.values.force, allowFewerRows: !!ctx.values['allow-fewer-rows'], progress });
     const m = r.manifest;
     if (ctx.values.json) ctx.out(JSON.stringify({ id: r.id, manifest_path: r.manifestPath, data_path: r.dataPath, manifest: m }, null, 2));
     else {
