@@ -1,5 +1,6 @@
 // Install, upgrade in place, adoption of the original table, and the documented calls.
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { applyBundle, expectSqlState, freshDb, repoRoot, setClock } from '../harness/testing.ts';
 import { createOriginalTable, fingerprint, partitions, rowsByPartition } from './support.ts';
@@ -71,6 +72,32 @@ describe('re-install', () => {
     expect(await db.one(`select count(*)::int as n from partkeeper.log`)).toEqual(before.log);
     expect((await db.one<{ premake: number }>(`select premake from partkeeper.config`)).premake).toBe(4);
     expect(await db.query(`select version from partkeeper.schema_version order by 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+  });
+});
+
+describe('upgrade from the previous release', () => {
+  it('keeps settings, partitions and rows, and removes the per-row trigger and every SECURITY DEFINER function', async () => {
+    const db = await freshDb({ bundle: false });
+    // partkeeper 0.1.0 as released (commit c048fb3): its bundle as one script
+    await db.exec(gunzipSync(readFileSync(`${repoRoot}/test/fixtures/bundle-c048fb3.sql.gz`)).toString('utf8'));
+    await setClock(db, '2025-09-15 00:00+00');
+    await db.query(`select partkeeper.configure('livechat_messages', p_premake => 4)`);
+    await db.query(`select maintain_livechat_partitions()`);
+    await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'x', '2025-09-16'), (1, 1, 'waiting', '2026-03-01')`);
+    expect(await db.query(`select tgname from pg_trigger where tgname = 'ensure_partition_exists'`)).toHaveLength(1);
+    const before = { parts: await partitions(db), rows: await fingerprint(db) };
+
+    await applyBundle(db);
+
+    expect(await partitions(db)).toEqual(before.parts);
+    expect(await fingerprint(db)).toEqual(before.rows);
+    expect((await db.one<{ premake: number; table_name: string }>(`select premake, table_name from partkeeper.config`)))
+      .toEqual({ premake: 4, table_name: 'public.livechat_messages' });
+    expect(await db.query(`select version from partkeeper.schema_version order by 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await db.query(`select tgname from pg_trigger where tgname = 'ensure_partition_exists'`)).toEqual([]);
+    expect(await db.query(`select p.oid::regprocedure::text as f from pg_proc p where p.pronamespace = 'partkeeper'::regnamespace and p.prosecdef`)).toEqual([]);
+    const run = (await db.one<{ r: { status: string; rows_moved: number } }>(`select maintain_livechat_partitions() as r`)).r;
+    expect(run).toMatchObject({ status: 'ok', rows_moved: 1 });
   });
 });
 

@@ -22,6 +22,10 @@ const size = (bytes: number) => {
 function text(s: Status): string[] {
   const lines = [`partkeeper ${s.version}, clock ${s.clock}${s.simulated_clock ? ` (simulated: partkeeper.now = ${s.simulated_clock})` : ''}`];
   for (const t of s.tables) {
+    if (!t.partitions) {
+      lines.push('', `${t.table}: registered, but the table no longer exists (partkeeper.unregister_table())`);
+      continue;
+    }
     lines.push('', `${t.table} (${t.time_zone} months, premake ${t.premake}${t.enabled ? '' : ', DISABLED'}): ${t.partition_count} partitions, ` +
       `horizon ${day(t.horizon)} (needs ${day(t.horizon_target)}), ${t.default_rows} row(s) in DEFAULT`);
     lines.push(`  ${'partition'.padEnd(40)} ${'from'.padEnd(10)}  ${'to'.padEnd(10)}  ${'rows (est.)'.padStart(11)}  ${'size'.padStart(9)}`);
@@ -54,6 +58,7 @@ export function prometheus(s: Status, health: string): string[] {
   add('partkeeper_health_status', 'Worst health check: 0 ok, 1 warning, 2 error.', {}, { ok: 0, warning: 1, error: 2 }[health] ?? 2);
   for (const t of s.tables) {
     const tl = { table: t.table };
+    if (!t.partitions) continue; // registered, but the table was dropped (health says so)
     add('partkeeper_partitions', 'Partitions of the table, DEFAULT excluded.', tl, t.partition_count);
     add('partkeeper_default_rows', 'Rows waiting in the DEFAULT partition.', tl, t.default_rows);
     add('partkeeper_horizon_timestamp_seconds', 'End of the contiguous partitions from now (0: none holds now).', tl, t.horizon ? seconds(t.horizon) : 0);
@@ -61,6 +66,7 @@ export function prometheus(s: Status, health: string): string[] {
     if (t.last_run) {
       add('partkeeper_last_run_timestamp_seconds', 'When maintenance last finished (real clock).', tl, seconds(t.last_run.finished_at));
       add('partkeeper_last_run_status', 'Status of the last maintenance run, as a label.', { ...tl, status: t.last_run.status }, 1);
+      add('partkeeper_last_run_complete', 'The last maintenance run did everything it wanted (0: work left undone).', tl, t.last_run.complete === false ? 0 : 1);
     }
     for (const p of t.partitions) {
       const pl = { ...tl, partition: p.partition };
