@@ -12,11 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { openPostgres } from '../harness/postgres.ts';
 import { startServer } from '../harness/server.ts';
 import { benefits } from './benefits.ts';
+import { conversion } from './conversion.ts';
 import { drain } from './drain.ts';
 import { insertPath } from './insert.ts';
 import { dropDatabase, freshDatabase, type Ctx, type Section } from './lib.ts';
 import { locking } from './locking.ts';
 import { maintenance } from './maintenance.ts';
+import { parked } from './parked.ts';
 import { renderJson, renderMarkdown, type RunInfo } from './report.ts';
 import { simulation } from './simulation.ts';
 
@@ -25,6 +27,8 @@ const TASKS: { id: string; run: (ctx: Ctx) => Promise<Section> }[] = [
   { id: 'maintenance', run: maintenance },
   { id: 'drain', run: drain },
   { id: 'locking', run: locking },
+  { id: 'parked', run: parked },
+  { id: 'conversion', run: conversion },
   { id: 'benefits', run: benefits },
   { id: 'simulation', run: simulation },
 ];
