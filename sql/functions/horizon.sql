@@ -1,6 +1,6 @@
 create or replace function partkeeper.horizon(p_parent regclass, p_at timestamptz)
 returns timestamptz
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
@@ -9,5 +9,8 @@ as $$
  * p_at: the first instant from which an insert would land in the DEFAULT partition again.
  * NULL when no partition holds p_at. Computed by coverage(), with the gaps.
  */
-select (partkeeper.coverage(p_parent, p_at)).horizon
+begin
+    return (
+    select (partkeeper.coverage(p_parent, p_at)).horizon);
+end
 $$;

@@ -1,6 +1,6 @@
 create or replace function partkeeper.owner_search_path(p_role regrole)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
@@ -12,15 +12,18 @@ as $$
  * names objects without their schema resolves them as in the owner's own sessions, while
  * partkeeper's functions keep their pinned search_path. Reads pg_db_role_setting only.
  */
-select coalesce(
-    (select substr(s, 13)
-       from pg_db_role_setting d
-       cross join lateral unnest(d.setconfig) s
-      where s like 'search_path=%'
-        and ((d.setrole = p_role and d.setdatabase = (select oid from pg_database where datname = current_database()))
-          or (d.setrole = p_role and d.setdatabase = 0)
-          or (d.setrole = 0 and d.setdatabase = (select oid from pg_database where datname = current_database())))
-      order by d.setrole = 0, d.setdatabase = 0
-      limit 1),
-    '"$user", public')
+begin
+    return (
+    select coalesce(
+        (select substr(s, 13)
+           from pg_db_role_setting d
+           cross join lateral unnest(d.setconfig) s
+          where s like 'search_path=%'
+            and ((d.setrole = p_role and d.setdatabase = (select oid from pg_database where datname = current_database()))
+              or (d.setrole = p_role and d.setdatabase = 0)
+              or (d.setrole = 0 and d.setdatabase = (select oid from pg_database where datname = current_database())))
+          order by d.setrole = 0, d.setdatabase = 0
+          limit 1),
+        '"$user", public'));
+end
 $$;

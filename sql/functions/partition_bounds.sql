@@ -1,6 +1,6 @@
 create or replace function partkeeper.partition_bounds(p_parent regclass)
 returns table (partition regclass, lower timestamptz, upper timestamptz, is_default boolean)
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 set timezone = 'UTC'
@@ -12,18 +12,24 @@ as $$
  * from pg_get_expr with TimeZone and DateStyle pinned, so any session gets the same values.
  * MINVALUE/MAXVALUE come back as -infinity/infinity. Reads the catalog only; takes no lock.
  */
-select c.oid::regclass,
-       partkeeper.key_value(m[1], pt.atttypid::regtype),
-       partkeeper.key_value(m[2], pt.atttypid::regtype),
-       c.oid = pt.partdefid
-  from pg_inherits i
-  join pg_class c on c.oid = i.inhrelid
-  cross join lateral (
-      select a.atttypid, p.partdefid
-        from pg_partitioned_table p
-        join pg_attribute a on a.attrelid = p.partrelid and a.attnum = p.partattrs[0]
-       where p.partrelid = p_parent) pt
-  left join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid), '^FOR VALUES FROM \(''?([^'']*)''?\) TO \(''?([^'']*)''?\)$') m on true
- where i.inhparent = p_parent
- order by 4, 2
+declare
+    v_type regtype;
+    v_default oid;
+begin
+    select a.atttypid::regtype, p.partdefid into v_type, v_default
+      from pg_partitioned_table p
+      join pg_attribute a on a.attrelid = p.partrelid and a.attnum = p.partattrs[0]
+     where p.partrelid = p_parent;
+    -- FOR VALUES FROM ('<lower>') TO ('<upper>'), or MINVALUE / MAXVALUE unquoted: cut with plain
+    -- string functions, several times cheaper than a regular expression on every partition
+    return query
+    select x.oid::regclass,
+           partkeeper.key_value(btrim(split_part(split_part(x.bound, ') TO (', 1), 'FROM (', 2), ''''), v_type),
+           partkeeper.key_value(btrim(rtrim(split_part(x.bound, ') TO (', 2), ')'), ''''), v_type),
+           x.oid = v_default
+      from (select c.oid, case when c.oid = v_default then null else pg_get_expr(c.relpartbound, c.oid) end as bound
+              from pg_inherits i join pg_class c on c.oid = i.inhrelid
+             where i.inhparent = p_parent) x
+     order by 4, 2;
+end
 $$;
