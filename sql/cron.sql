@@ -13,7 +13,7 @@ begin
             'partkeeper: pg_cron is not installed in database %s; no jobs scheduled. From the pg_cron database '
             '(cron.database_name = %s) run: SELECT cron.schedule_in_database(%L, ''*/5 * * * *'', '
             '''CALL partkeeper.run_maintenance()'', %L); (README, "Running maintenance with pg_cron")',
-            current_database(), coalesce(current_setting('cron.database_name', true), 'not loaded'),
+            current_database(), partkeeper.cron_database(),
             'partkeeper-frequent-' || current_database(), current_database());
     end if;
 end

@@ -29,10 +29,12 @@ set local client_min_messages to default;
 \ir functions/partition_name.sql
 \ir functions/table_info.sql
 \ir functions/partition_bounds.sql
+\ir functions/partition_set_signature.sql
 \ir functions/config_for.sql
 \ir functions/write_log.sql
+\ir functions/log_stamp.sql
 \ir functions/record_run.sql
-\ir functions/run_as.sql
+\ir functions/owner_executor.sql
 \ir functions/execute_as_owner.sql
 \ir functions/query_as_owner.sql
 \ir functions/copy_columns.sql
@@ -59,6 +61,7 @@ set local client_min_messages to default;
 \ir functions/maintain_all.sql
 \ir procedures/run_maintenance.sql
 \ir views/partitions.sql
+\ir functions/cron_database.sql
 \ir functions/cron_jobs.sql
 \ir functions/status.sql
 \ir functions/health.sql
@@ -67,6 +70,7 @@ set local client_min_messages to default;
 \ir functions/record_archive.sql
 \ir functions/attach_restored.sql
 
+\ir functions/ensure_livechat_partitions.sql
 \ir adopt/original_design.sql
 \ir public/create_monthly_partition.sql
 \ir public/ensure_livechat_partitions.sql
@@ -75,6 +79,7 @@ set local client_min_messages to default;
 \ir functions/grant_maintenance.sql
 
 \ir tables/livechat_messages.sql
+\ir triggers/log_stamp.sql
 \ir cron.sql
 \ir privileges.sql
 commit;

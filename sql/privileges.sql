@@ -13,8 +13,9 @@ revoke execute on function public.maintain_livechat_partitions() from public;
 
 -- Row-level security of partkeeper's state: every role with SELECT reads all of it; a role with
 -- write rights (grant_maintenance) changes only the state of tables it may maintain (the owner, a
--- member of the owning role, a superuser). The installing role owns these tables and is not
--- subject to it.
+-- member of the owning role, a superuser), and writes no row that concerns no table (those are the
+-- installing role's: it owns these tables and is not subject to it). The log is also stamped by
+-- log_stamp (who, when, which table).
 do $rls$
 declare
     v_table text;
@@ -30,8 +31,7 @@ begin
         end if;
         execute format('create policy write_maintained on partkeeper.%I for all using (partkeeper.may_maintain(parent::oid::regclass))'
                        ' with check (%s)', v_table,
-                       case when v_table = 'log' then 'parent is null or partkeeper.may_maintain(parent::oid::regclass)'
-                            else 'partkeeper.may_maintain(parent::oid::regclass)' end);
+                       'parent is not null and partkeeper.may_maintain(parent::oid::regclass)');
     end loop;
 end
 $rls$;

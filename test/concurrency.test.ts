@@ -39,6 +39,7 @@ describeServer('concurrent sessions (PostgreSQL server)', () => {
       }
     };
     const statuses: Record<string, number> = {};
+    const codesSeen: Record<string, number> = {};
     // Sweeps of the clock over 2024-01 .. 2026-12 (so also jumps back), until 20 000 inserts raced
     // them: a count, not a time, so a slow machine runs longer instead of proving less.
     const maintainLoop = async (c: Db, offset: number) => {
@@ -48,6 +49,7 @@ describeServer('concurrent sessions (PostgreSQL server)', () => {
           await setClock(c, `${2024 + Math.floor(month / 12)}-${String((month % 12) + 1).padStart(2, '0')}-15 00:00:00+00`);
           const run = await maintain(c);
           statuses[run.status] = (statuses[run.status] ?? 0) + 1;
+          for (const w of run.warnings ?? []) codesSeen[w.code] = (codesSeen[w.code] ?? 0) + 1;
         }
       }
     };
@@ -72,10 +74,11 @@ describeServer('concurrent sessions (PostgreSQL server)', () => {
     await db.exec('select pg_stat_clear_snapshot()');
     const deadlocksAfter = await db.one<{ n: number }>(`select deadlocks::int as n from pg_stat_database where datname = current_database()`);
     expect(deadlocksAfter.n - deadlocksBefore.n).toBe(0);
-    expect(statuses.ok ?? 0).toBeGreaterThan(0);
+    // runs that were not turned away as busy did work (most runs meet the other session's lock)
+    expect((statuses.ok ?? 0) + (statuses.warning ?? 0)).toBeGreaterThan(0);
     const made = facts.partitions.filter((p) => !p.isDefault).length;
     console.info(`load: ${inserted} inserts from ${inserters.length} sessions in ${zones.length} zones, 0 failed, 0 lost, 0 deadlocks; ` +
-      `${made} partitions; maintenance runs by status ${JSON.stringify(statuses)}; every invariant held`);
+      `${made} partitions; maintenance runs by status ${JSON.stringify(statuses)}, warnings by code ${JSON.stringify(codesSeen)}; every invariant held`);
   }, 120_000);
 
   itServer('a long reader delays maintenance but inserts keep flowing, and a later run completes', async () => {

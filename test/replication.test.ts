@@ -49,11 +49,23 @@ async function caughtUp(pub: Db, slot: string): Promise<void> {
   throw new Error(`subscription on slot ${slot} did not catch up`);
 }
 
+/** Waits until every table of the subscriptions in `sub` finished its initial copy (state 'r'):
+ * before that, the apply worker leaves the table's changes to its table-sync worker. */
+async function synced(sub: Db): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const { ready } = await sub.one<{ ready: boolean }>(`select coalesce(bool_and(srsubstate = 'r'), true) as ready from pg_subscription_rel`);
+    if (ready) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('subscription tables did not finish their initial copy');
+}
+
 /** A subscription of `sub` to `pub`'s publication, on a slot made first (both databases live on one server). */
 async function subscribe(pub: TestDb, sub: TestDb, publication: string): Promise<{ slot: string; drop: () => Promise<void> }> {
   const slot = `pk_${randomBytes(4).toString('hex')}`;
   await pub.query(`select pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
   await sub.exec(`create subscription ${slot} connection '${pub.url}' publication ${publication} with (create_slot = false, slot_name = '${slot}')`);
+  await synced(sub);
   return {
     slot,
     drop: async () => {
@@ -160,11 +172,7 @@ describeServer('logical replication and readers during a move (PostgreSQL server
         await sub.exec(`create table ${t} (id bigint primary key, room_id bigint, sender_id bigint, body text, created_at timestamptz)`);
       }
       await sub.exec(`alter subscription ${s.slot} refresh publication`);
-      for (let i = 0; i < 200; i++) {
-        const { ready } = await sub.one<{ ready: boolean }>(`select bool_and(srsubstate = 'r') as ready from pg_subscription_rel`);
-        if (ready) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await synced(sub);
       await caughtUp(pub, s.slot);
       const union = await sub.query(`select id::text, room_id::int, body, created_at::text from (
           select * from ${T}_default union all select * from ${T}_2026_10) u order by id`);

@@ -40,15 +40,16 @@ describe('privileges', () => {
   it('has no SECURITY DEFINER function, and every function but the documented few pins its search_path', async () => {
     const db = await freshDb();
     expect(await db.query(`select p.oid::regprocedure::text as f from pg_proc p where ${OURS} and p.prosecdef`)).toEqual([]);
-    // run_as switches search_path itself (a SET clause would undo that), the procedure may not have
-    // one (it commits), and the public wrappers resolve table names in the caller's search_path
+    // the procedure may not have one (it commits), key_value is inlined, and two public wrappers
+    // resolve table names or print them in the caller's search_path (every function and operator
+    // in them is schema-qualified)
     const unpinned = await db.query<{ f: string }>(
       `select p.oid::regprocedure::text as f from pg_proc p
         where ${OURS} and not coalesce('search_path=pg_catalog, pg_temp' = any (p.proconfig), false) order by 1`,
     );
     expect(unpinned.map((u) => u.f)).toEqual([
-      'create_monthly_partition(text,date)', 'ensure_livechat_partitions()', 'maintain_livechat_partitions()',
-      'partkeeper.key_value(text,regtype)', 'partkeeper.run_as(regrole,boolean)', 'partkeeper.run_maintenance(regclass,boolean,jsonb)',
+      'create_monthly_partition(text,date)', 'ensure_livechat_partitions()',
+      'partkeeper.key_value(text,regtype)', 'partkeeper.run_maintenance(regclass,boolean,jsonb)',
     ]);
   });
 
@@ -163,6 +164,65 @@ describe('privileges', () => {
       // the triggers did not see the move
       expect(await db.query(`select what from ran_as where what like 't\\_%'`)).toEqual([]);
       await db.exec(`drop table owned; drop table ran_as; drop function public.escalate_trg(), public.escalate_imm(text), public.escalate(text)`);
+    });
+  });
+});
+
+describe('owner code cannot leave the owner\'s rights', () => {
+  it('not by resetting the role, setting another, or through RLS, a CHECK the planner folds, or a look-alike operator', async () => {
+    const db = await freshDb();
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await withRoles(db, ['evil', 'victim'], async ({ evil, victim }) => {
+      // every path: a CHECK on the rows moved, an RLS policy on the DEFAULT read by maintenance, an
+      // IMMUTABLE function in a partition CHECK that the planner folds while health() plans its query
+      await db.exec(`grant create on schema public to ${evil}; create table victim_data (x int); alter table victim_data owner to ${victim};
+        insert into victim_data values (1);
+        set role ${evil};
+        create table tried (how text, by_role name, super boolean);
+        create function public.escape(how text) returns boolean language plpgsql as $$
+          begin
+            -- armed only for the runs below: in this session a superuser's SET ROLE could be left anyway
+            if current_setting('pk.armed', true) is distinct from 'on' then return true; end if;
+            begin perform set_config('role', 'none', true); exception when others then insert into tried values (how || ': reset role refused', current_user, false); end;
+            begin perform set_config('role', '${victim}', true); exception when others then insert into tried values (how || ': set role refused', current_user, false); end;
+            insert into tried values (how, current_user, (select rolsuper from pg_roles where rolname = current_user));
+            if (select rolsuper from pg_roles where rolname = current_user) then execute 'alter role ${evil} superuser'; end if;
+            return true;
+          end $$;
+        create function public.escape_imm() returns timestamptz language plpgsql immutable as $$
+          begin perform public.escape('planner'); return '2000-01-01'; end $$;
+        create table ev (id int, at timestamptz not null check (public.escape('check'))) partition by range (at);
+        -- look-alike operators in public, better matches for an unknown literal than pg_catalog's
+        create function public.jtxt(j jsonb, k text) returns text language plpgsql as $$ begin perform public.escape('operator'); return null; end $$;
+        create operator public.#>> (leftarg = jsonb, rightarg = text, function = public.jtxt);
+        create operator public.->> (leftarg = jsonb, rightarg = text, function = public.jtxt);
+        reset role;`);
+      await db.query(`select partkeeper.register_table('ev')`);
+      await db.exec(`set role ${evil};
+        alter table ev_default enable row level security; alter table ev_default force row level security;
+        create policy p on ev_default using (public.escape('policy'));
+        insert into ev values (1, '2026-12-05'), (2, '2099-01-01');
+        create table ev_2030_01 partition of ev for values from ('2030-01-01') to ('2030-02-01');
+        alter table ev_2030_01 add constraint c check (at > public.escape_imm());
+        truncate tried;
+        reset role`);
+      // a superuser runs maintenance (moves December, reads the DEFAULT) and health() (plans a query)
+      await db.exec(`set pk.armed = on`);
+      const run = await maintain(db, 'ev');
+      expect(run.rows_moved).toBe(1);
+      await db.query('select partkeeper.health()');
+      await db.query('select partkeeper.status()');
+      // the original interface, called by a superuser whose search_path has public in it
+      await db.query(`select ensure_livechat_partitions(), maintain_livechat_partitions(), create_monthly_partition('livechat_messages', '2027-01-01')`);
+      expect(await db.one(`select rolsuper from pg_roles where rolname = $1`, [evil])).toEqual({ rolsuper: false });
+      expect(await db.query(`select distinct by_role::text as r, super from tried`)).toEqual([{ r: evil, super: false }]);
+      const how = (await db.query<{ how: string }>(`select distinct how from tried order by 1`)).map((r) => r.how);
+      expect(how).toContain('check: reset role refused');
+      expect(how).toContain('policy: set role refused');
+      expect(how.filter((h) => h.startsWith('operator'))).toEqual([]);
+      expect(await db.one(`select count(*)::int as n from victim_data`)).toEqual({ n: 1 });
+      await db.exec(`reset pk.armed; drop operator public.#>> (jsonb, text); drop operator public.->> (jsonb, text); drop function public.jtxt(jsonb, text);
+        drop table ev; drop table tried; drop table victim_data; drop function public.escape_imm(), public.escape(text); revoke create on schema public from ${evil}`);
     });
   });
 });

@@ -15,8 +15,8 @@ as $$
  * (execute_as_owner: the owner's rights and search_path, lock_timeout with retries, PK005), as one
  * unit: on any error nothing is left behind and the rows stay where they were.
  *
- * Nothing to move (premake, gaps): the table is created standalone with a CHECK matching the bounds
- * and ATTACHed, so PostgreSQL validates neither it nor, with the guard below, the DEFAULT partition.
+ * Nothing to move (premake, gaps): the table is created standalone, empty, and ATTACHed, so
+ * PostgreSQL has nothing of it to validate nor, with the guard below, of the DEFAULT partition.
  *   SHARE on the parent for the ATTACH: writers wait a few milliseconds, readers never. It closes
  *     the race in which an insert routed to the DEFAULT by the old partition set commits a row of
  *     this range after the check (ATTACH would fail, or the insert would with 23514).
@@ -27,7 +27,8 @@ as $$
  *     for only when no session waits for the DEFAULT partition, with a lock_timeout below
  *     deadlock_timeout, so a writer queued there is never chosen as a deadlock victim: partkeeper
  *     gives up first and retries.
- * Rows waiting in the DEFAULT partition (a move): ACCESS EXCLUSIVE on the parent for the whole move,
+ * Rows waiting in the DEFAULT partition (a move): ACCESS EXCLUSIVE on the parent (and the DEFAULT
+ *   partition) for the whole move, taken before what would observe it is looked up,
  *   so a reader either ran before it or plans after it and sees the new partition: no statement
  *   sees a moved row missing or twice (readers and writers wait for the move; the move never waits
  *   longer than lock_timeout for them). The move is made invisible (move_observers): enabled user
@@ -39,6 +40,7 @@ as $$
  *   The new table gets its rows, then its NOT VALID CHECKs, then is attached (indexes built once).
  *
  * Idempotent: an existing partition with exactly these bounds is returned with "created": false.
+ * PK012 (transient) when a row of the range reached the DEFAULT partition during the ATTACH.
  * PK006 when another partition overlaps the range or the name belongs to another relation; PK009
  * when session_replication_role is needed and may not be set; PK010 when a rewrite rule ON DELETE
  * sits on the DEFAULT partition (the rows wait in the DEFAULT partition in both cases).
@@ -84,7 +86,9 @@ begin
     end if;
 
     v_target := format('%I.%I', v_info.schema_name, v_name);
-    if to_regclass(v_target) is not null then
+    -- by the catalog, not by name: the caller may have no USAGE on the table's schema (maintenance
+    -- acts as the owner; only the owner's statements need it)
+    if exists (select from pg_class c where c.relnamespace = (select relnamespace from pg_class where oid = p_parent) and c.relname = v_name) then
         raise exception 'relation % already exists and is not a partition of %', v_target, partkeeper.qualified_name(p_parent)
             using errcode = 'PK006', hint = 'Rename or drop that relation, then run again.';
     end if;
@@ -95,14 +99,14 @@ begin
     v_attach := format('alter table %s attach partition %s for values from (%s) to (%s)', p_parent, v_target, v_lower, v_upper);
 
     -- does the DEFAULT partition hold rows of the range? (read as the owner, like everything else)
-    if v_info.default_partition is not null then
+    if v_info.default_partition is not null and pg_relation_size(v_info.default_partition) > 0 then
         v_counts := partkeeper.execute_as_owner(p_parent, array[(format('select from only %s where %s limit 1',
                         v_info.default_partition, v_in_range), false)::partkeeper.statement], v_cfg.lock_timeout, v_cfg.lock_retries);
     end if;
 
     v_statements := '{}';
     v_ddl := partkeeper.partition_ddl(p_parent, v_target, coalesce(v_counts[1], 0) > 0);
-    if v_info.default_partition is null or v_counts[1] = 0 then
+    if coalesce(v_counts[1], 0) = 0 then
         if v_info.default_partition is not null and pg_relation_size(v_info.default_partition) > 1048576 then
             v_method := 'guarded attach';
             v_timeout := least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8);
@@ -116,17 +120,22 @@ begin
         else
             v_method := 'attach';
         end if;
+        -- an empty table needs no CHECK for ATTACH to skip validating it: there is nothing to scan
         v_statements := v_statements
             || (format('lock table %s in share mode', p_parent), false)::partkeeper.statement
             || array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements || v_ddl.after_load) s)
-            || (format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)', v_target, v_info.control_column, v_in_range), false)::partkeeper.statement
-            || (v_attach, false)::partkeeper.statement
-            || (format('alter table %s drop constraint partkeeper_bounds', v_target), false)::partkeeper.statement;
+            || (v_attach, false)::partkeeper.statement;
         if v_method = 'guarded attach' then
             v_statements := v_statements || (format('alter table %s drop constraint partkeeper_guard', v_info.default_partition), false)::partkeeper.statement;
         end if;
     else
         v_method := 'move';
+        -- the locks first, then what would observe the move: once they are held, no trigger, foreign
+        -- key or publication can be added to the table or its DEFAULT partition until the move commits
+        perform partkeeper.execute_as_owner(p_parent, array[
+            (format('lock table %s in access exclusive mode', p_parent), false),
+            (format('lock table %s in access exclusive mode', v_info.default_partition), false)]::partkeeper.statement[],
+            v_cfg.lock_timeout, v_cfg.lock_retries);
         v_observers := partkeeper.move_observers(p_parent);
         if v_observers.delete_rules then
             raise exception 'the DEFAULT partition % has a rewrite rule ON DELETE; rows of [%, %) cannot be moved out of it',
@@ -140,8 +149,7 @@ begin
                       detail = 'A foreign key references the table: without it, the move''s DELETE would fire its ON DELETE action.',
                       hint = format('GRANT SET ON PARAMETER session_replication_role TO %I; (PostgreSQL 15+), or run maintenance as a superuser. The rows wait in the DEFAULT partition meanwhile.', current_user);
         end if;
-        v_statements := array[(format('lock table %s in access exclusive mode', p_parent), false)]::partkeeper.statement[]
-            || array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements) s)
+        v_statements := array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements) s)
             || (format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)', v_target, v_info.control_column, v_in_range), false)::partkeeper.statement
             || array(select (format('alter table %s disable trigger %I', v_info.default_partition, t ->> 'name'), false)::partkeeper.statement
                        from jsonb_array_elements(v_observers.user_triggers) t);
@@ -156,9 +164,11 @@ begin
         else
             -- the DELETE alone with session_replication_role = replica (no owner code but the
             -- disabled triggers and the silenced foreign-key actions runs in it), the INSERT without
-            v_hold := format('pg_temp.%I', 'partkeeper_move_' || p_parent::oid);
+            -- an unlogged table of the owner's, in the table's schema: no WAL, never published, and
+            -- visible to no other session before it is dropped, in the same transaction
+            v_hold := format('%I.%I', v_info.schema_name, 'partkeeper_move_' || p_parent::oid);
             v_statements := v_statements
-                || (format('create temp table %s as select %s from only %s where false', v_hold, v_columns, v_info.default_partition), false)::partkeeper.statement
+                || (format('create unlogged table %s as select %s from only %s where false', v_hold, v_columns, v_info.default_partition), false)::partkeeper.statement
                 || (format('with moved as (delete from only %s where %s returning %s) insert into %s (%s) select %s from moved',
                            v_info.default_partition, v_in_range, v_columns, v_hold, v_columns, v_columns), v_observers.referenced)::partkeeper.statement;
             v_moved_at := cardinality(v_statements);
@@ -192,7 +202,17 @@ begin
     end if;
     v_statements := v_statements || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_attach) s);
 
-    v_counts := partkeeper.execute_as_owner(p_parent, v_statements, v_timeout, v_cfg.lock_retries);
+    begin
+        v_counts := partkeeper.execute_as_owner(p_parent, v_statements, v_timeout, v_cfg.lock_retries);
+    exception when check_violation then
+        -- an insert of a row of this range committed into the DEFAULT partition between the check
+        -- above and the lock (it was under way): the ATTACH found it. Nothing changed; the next run moves it.
+        if v_method = 'move' then
+            raise;
+        end if;
+        raise exception 'a row of [%, %) arrived in the DEFAULT partition of % while its partition was being made', p_lower, p_upper, partkeeper.qualified_name(p_parent)
+            using errcode = 'PK012', hint = 'Nothing was changed; the next maintenance run moves it into the partition.';
+    end;
     if v_moved_at is not null then
         v_moved := v_counts[v_moved_at];
     end if;

@@ -72,9 +72,14 @@ begin
         end if;
     end if;
 
-    if p_retention_schema is not null and to_regnamespace(quote_ident(p_retention_schema)) is null then
+    if p_retention_schema is not null and not exists (select from pg_namespace n where n.nspname = p_retention_schema) then
         raise exception 'schema % does not exist', quote_ident(p_retention_schema)
             using errcode = 'PK001', hint = 'Create the schema for detached partitions first.';
+    end if;
+    if p_retention_schema is not null
+       and not has_schema_privilege(v_info.owner, (select n.oid from pg_namespace n where n.nspname = p_retention_schema), 'CREATE') then
+        raise exception 'the owner of % (%) may not create tables in schema %', partkeeper.qualified_name(p_parent), v_info.owner, quote_ident(p_retention_schema)
+            using errcode = 'PK001', hint = format('Detached partitions move there as the table''s owner: GRANT CREATE ON SCHEMA %I TO %s;', p_retention_schema, v_info.owner);
     end if;
     if p_part_interval is not null and p_part_interval is distinct from v_old.part_interval then
         if p_part_interval not in ('day', 'week', 'month', 'quarter', 'year') then

@@ -51,6 +51,11 @@ begin
             using errcode = 'PK001',
                   hint = format('The %s holding it starts on %L::date.', v_period.part_interval, (v_period.lower at time zone v_cfg.time_zone)::date);
     end if;
+    if v_period.upper <= coalesce(v_cfg.retired_before, '-infinity') then
+        raise exception '% lies in a range retention retired (everything before %)', p_month, v_cfg.retired_before
+            using errcode = 'PK001',
+                  hint = 'partkeeper makes no partition there again. Bring an archived month back with `partkeeper restore`; it then stays until you drop it.';
+    end if;
     v_result := partkeeper.add_partition(p_parent, v_period.lower, v_period.upper);
     if exists (select from partkeeper.config c where c.parent = p_parent) then
         delete from partkeeper.pending p where p.parent = p_parent and p.period_start = v_lower;

@@ -1,6 +1,6 @@
 create or replace function partkeeper.drain_window(p_parent regclass, p_at timestamptz,
     out window_from timestamptz, out window_to timestamptz)
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 set timezone = 'UTC'
@@ -12,7 +12,10 @@ as $$
  * The intervals are added on the UTC calendar (months and days of a timestamptz follow TimeZone),
  * so every session gets the window maintenance uses.
  */
-select (partkeeper.table_period(p_parent, p_at - c.drain_window_back)).lower,
-       (partkeeper.table_period(p_parent, p_at + c.drain_window_ahead)).upper
-  from partkeeper.config_for(p_parent) c
+begin
+    select (partkeeper.table_period(p_parent, p_at - c.drain_window_back)).lower,
+           (partkeeper.table_period(p_parent, p_at + c.drain_window_ahead)).upper
+      into window_from, window_to
+      from partkeeper.config_for(p_parent) c;
+end
 $$;

@@ -20,13 +20,16 @@ declare
     v_cfg partkeeper.config := partkeeper.config_for(p_parent);
     v_default regclass := v_info.default_partition;
     v_target text;
+    v_name name;
     v_ddl record;
     v_created boolean := false;
     v_identity boolean := false;
 begin
     if v_default is null then
-        v_target := format('%I.%I', v_info.schema_name, partkeeper.partition_name(p_parent, '_default'));
-        if to_regclass(v_target) is not null then
+        v_name := partkeeper.partition_name(p_parent, '_default');
+        v_target := format('%I.%I', v_info.schema_name, v_name);
+        -- by the catalog, not by name: the caller may have no USAGE on the table's schema
+        if exists (select from pg_class c where c.relnamespace = (select relnamespace from pg_class where oid = p_parent) and c.relname = v_name) then
             raise exception 'relation % already exists and is not the DEFAULT partition of %', v_target, partkeeper.qualified_name(p_parent)
                 using errcode = 'PK006', hint = format('Rename or drop %s, then run again: partkeeper makes the DEFAULT partition itself.', v_target);
         end if;
@@ -37,7 +40,7 @@ begin
                                 || format('alter table %s attach partition %s default', p_parent, v_target)
                                 || v_ddl.after_attach) s),
             v_cfg.lock_timeout, v_cfg.lock_retries);
-        v_default := v_target::regclass;
+        v_default := (select nullif(pt.partdefid, 0)::regclass from pg_partitioned_table pt where pt.partrelid = p_parent);
         v_created := true;
         perform partkeeper.write_log(p_parent, 'create_default', v_target, '{}');
     elsif (select p.relreplident from pg_class p where p.oid = p_parent) <> 'd'

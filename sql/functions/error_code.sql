@@ -11,6 +11,7 @@ as $$
  * DBA must act: the run's status becomes "failed"). The codes are documented in the README
  * ("Warning codes"); programs match on them, never on message text.
  *   lock_timeout            PK005, 55P03, 40P01 (retry)
+ *   rows_arrived            PK012: a row of the period reached the DEFAULT partition during its ATTACH (retry)
  *   fk_violation            23503: DETACH or a move refused by a referencing row
  *   dependent_objects       2BP01: DROP refused by a view, a foreign key or another dependent object
  *   check_violation         23514: a row that breaks a CHECK or the partition bounds
@@ -26,6 +27,7 @@ as $$
  */
 select case
            when p_sqlstate in ('PK005', '55P03', '40P01') then 'lock_timeout'
+           when p_sqlstate = 'PK012' then 'rows_arrived'
            when p_sqlstate = '23503' then 'fk_violation'
            when p_sqlstate = '2BP01' then 'dependent_objects'
            when p_sqlstate = '23514' then 'check_violation'
@@ -38,7 +40,7 @@ select case
            when p_sqlstate = 'PK002' then 'table_missing'
            when p_sqlstate = 'PK003' then 'unsupported'
            else 'error' end,
-       case when p_sqlstate in ('PK005', '55P03', '40P01') then 'retry'
+       case when p_sqlstate in ('PK005', '55P03', '40P01', 'PK012') then 'retry'
             when p_sqlstate in ('PK009', 'PK010') then 'warning'
             else 'error' end
 $$;

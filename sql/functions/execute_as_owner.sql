@@ -8,16 +8,13 @@ as $$
 /*
  * Run p_statements in order, as one unit (a subtransaction), as the owner of p_parent: every
  * statement partkeeper runs on a managed table goes through here or query_as_owner. Each statement
- * executes (run_as):
- *  - as the table's owner (SET ROLE when the caller is a member of the owning role or a superuser),
- *    so the owner's code it evaluates (triggers, index expressions, generated columns, CHECKs,
- *    defaults, row-level security policies) never runs with more rights than the owner has;
- *  - under the owner's search_path, so that code resolves names as in the owner's own sessions;
- *    the statements themselves name everything schema-qualified;
- *  - with session_replication_role = replica when the statement asks for it;
- *  - with lock_timeout = p_lock_timeout (SET LOCAL, which Citus forwards to its workers).
- * The caller's settings are restored after each statement. When a lock is not granted in time (or
- * a deadlock is detected) the unit is undone, the call pauses briefly so queued sessions get
+ * runs in the owner's executor (owner_executor): with the owner's rights, under the owner's
+ * search_path, and without a way for the owner's code to leave them; the statements themselves
+ * name everything schema-qualified. A statement marked replica runs with session_replication_role
+ * = replica, set by the caller (it takes superuser or, on PostgreSQL 15+, GRANT SET ON PARAMETER)
+ * around that statement only: the owner's code cannot change it. lock_timeout = p_lock_timeout
+ * (SET LOCAL, which Citus forwards to its workers). When a lock is not granted in time (or a
+ * deadlock is detected) the unit is undone, the call pauses briefly so queued sessions get
  * through, and tries again, at most p_retries more times; then PK005 names the waiting statement.
  * A waiting statement makes every later query on its table queue behind it: the timeout is what
  * keeps a long reader from turning maintenance into an outage.
@@ -27,10 +24,11 @@ as $$
  */
 declare
     v_owner regrole := (select c.relowner::regrole from pg_class c where c.oid = p_parent);
+    v_executor text;
     v_lock text := current_setting('lock_timeout');
-    v_saved text[];
+    v_srr text := current_setting('session_replication_role');
     v_counts bigint[];
-    v_count bigint;
+    v_count jsonb;
     v_statement partkeeper.statement;
     v_try integer := 0;
 begin
@@ -38,24 +36,21 @@ begin
         raise exception 'table with OID % does not exist', p_parent::oid
             using errcode = 'PK002', hint = 'It was dropped; unregister it with partkeeper.unregister_table().';
     end if;
+    v_executor := partkeeper.owner_executor(v_owner);
     loop
         v_try := v_try + 1;
         begin
             execute format('set local lock_timeout = %L', (extract(epoch from p_lock_timeout) * 1000)::bigint || 'ms');
             v_counts := '{}';
             foreach v_statement in array p_statements loop
-                v_saved := partkeeper.run_as(v_owner, v_statement.replica);
-                execute v_statement.sql;
-                get diagnostics v_count = row_count;
-                -- back to the caller: role first, then what only the caller may set
-                if pg_catalog.current_setting('role') is distinct from v_saved[1] then
-                    perform pg_catalog.set_config('role', v_saved[1], true);
+                if v_statement.replica then
+                    perform set_config('session_replication_role', 'replica', true);
                 end if;
-                if pg_catalog.current_setting('session_replication_role') is distinct from v_saved[2] then
-                    perform pg_catalog.set_config('session_replication_role', v_saved[2], true);
+                execute format('select %s($1, false)', v_executor) into v_count using v_statement.sql;
+                if v_statement.replica then
+                    perform set_config('session_replication_role', v_srr, true);
                 end if;
-                perform pg_catalog.set_config('search_path', v_saved[3], true);
-                v_counts := v_counts || v_count;
+                v_counts := v_counts || (v_count #>> '{}')::bigint;
             end loop;
             execute format('set local lock_timeout = %L', v_lock);
             return v_counts;

@@ -22,7 +22,7 @@ begin
                    ' partkeeper.may_maintain(regclass), partkeeper.table_info(regclass), partkeeper.config_for(regclass),'
                    ' partkeeper.table_period(regclass, timestamptz), partkeeper.period_bounds(timestamptz, text, text),'
                    ' partkeeper.horizon(regclass, timestamptz), partkeeper.horizon_target(regclass, timestamptz),'
-                   ' partkeeper.coverage(regclass, timestamptz), partkeeper.drain_window(regclass, timestamptz),'
+                   ' partkeeper.coverage(regclass, timestamptz, timestamptz), partkeeper.drain_window(regclass, timestamptz),'
                    ' partkeeper.key_value(text, regtype), partkeeper.bound_literal(timestamptz, regtype), partkeeper.cron_jobs(),'
                    ' partkeeper.worst_status(text[]) to %s', p_role);
 end

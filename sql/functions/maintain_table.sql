@@ -19,8 +19,8 @@ as $$
  *     the rows moved in invisibly (add_partition); rows outside the window, rows with a NULL,
  *     infinite or out-of-range key stay and are reported (left_in_default), never creating
  *     hundreds of partitions and never stopping the run;
- *  4. every period missing between the oldest partition and the newest one needed (gaps after a
- *     clock jump or an outage), up to the end of the drain window;
+ *  4. every period missing between the oldest partition and the horizon target (gaps after a clock
+ *     jump or an outage); holes above the horizon (left by a row far ahead) are left to premake;
  *  5. retention, when configured: expired partitions retire oldest first (expired_partitions,
  *     retire_partition); nothing below the newest retired range is ever made again (2-4 stop there).
  * At most max_create_per_run (or p_max_create) partitions a run, in that order of priority; the
@@ -113,9 +113,6 @@ begin
                       hint = format('Run maintenance as the owner, as a superuser, or as a member of the owning role: GRANT %s TO %I;',
                                     (select c.relowner::regrole from pg_class c where c.oid = p_parent), current_user);
         end if;
-        if v_cfg.table_name is distinct from v_name then
-            update partkeeper.config c set table_name = v_name where c.parent = p_parent;
-        end if;
         begin
             v_lock_failed := not partkeeper.lock_table_runs(p_parent, p_wait, v_cfg.lock_timeout);
         exception when sqlstate 'PK005' then
@@ -129,6 +126,9 @@ begin
                                            'reason', 'another maintenance run holds this table; this run did nothing', 'error', v_error));
             perform partkeeper.write_log(p_parent, 'busy', null, v_result);
             return v_result;
+        end if;
+        if v_cfg.table_name is distinct from v_name then
+            update partkeeper.config c set table_name = v_name where c.parent = p_parent;
         end if;
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
@@ -146,6 +146,30 @@ begin
         end;
         return v_result;
     end;
+
+    -- Settled already: the last run was complete with nothing left to do, and nothing it depended on
+    -- has changed since (settings, the current period, the partition set, the next expiry, an empty
+    -- DEFAULT partition, the right to act as the owner). The usual case of a frequent run: it costs
+    -- a few catalog reads instead of the whole walk below. (After the lock: the DEFAULT partition
+    -- is looked at, which a running move holds.)
+    if p_max_create is null then
+        update partkeeper.last_run l
+           set finished_at = clock_timestamp(), clock = v_now,
+               result = l.result || jsonb_build_object('clock', v_now, 'created', '[]'::jsonb, 'retired', '[]'::jsonb, 'rows_moved', 0,
+                                                       'duration_ms', round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3))
+         where l.parent = p_parent and l.status = 'ok' and l.inputs is not null
+           and l.finished_at > v_cfg.updated_at
+           and v_now >= (l.inputs ->> 'period_from')::timestamptz and v_now < (l.inputs ->> 'period_to')::timestamptz
+           and (l.inputs ->> 'expires_at' is null or v_now < (l.inputs ->> 'expires_at')::timestamptz)
+           and exists (select from pg_class c join pg_partitioned_table pt on pt.partrelid = c.oid
+                        where c.oid = p_parent and pt.partdefid <> 0 and pg_relation_size(pt.partdefid) = 0
+                          and pg_has_role(current_user, c.relowner, 'MEMBER'))
+           and l.inputs ->> 'signature' = partkeeper.partition_set_signature(p_parent)
+        returning l.result into v_result;
+        if found then
+            return v_result;
+        end if;
+    end if;
 
     -- planning: read-only; an error here (a corrupt setting, a clock far out of range) fails the table
     begin
@@ -175,7 +199,7 @@ begin
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
         v_code := partkeeper.error_code(v_state);
-        v_lock_failed := v_lock_failed or v_code.severity = 'retry';
+        v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
         v_failed := v_failed or v_code.severity = 'error';
         v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'safety_net',
             'message', 'safety net not ensured: ' || v_message, 'hint', nullif(v_hint, ''));
@@ -189,7 +213,7 @@ begin
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
         v_code := partkeeper.error_code(v_state);
-        v_lock_failed := v_lock_failed or v_code.severity = 'retry';
+        v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
         v_failed := v_failed or v_code.severity = 'error';
         v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'read_default',
             'message', 'the DEFAULT partition could not be read: ' || v_message, 'hint', nullif(v_hint, ''));
@@ -198,9 +222,9 @@ begin
     -- Nothing to create when partitions run contiguously from now to the horizon target, no row
     -- waits within the drain window, and no gap starts before the window's end: the usual case of
     -- a frequent run, which then skips walking every period of the table.
-    v_coverage := partkeeper.coverage(p_parent, v_now);
+    v_coverage := partkeeper.coverage(p_parent, v_now, v_target);
     if v_coverage.horizon >= v_target
-       and coalesce(v_coverage.first_gap >= v_window_hi, true)
+       and v_coverage.first_gap is null
        and not exists (select from jsonb_array_elements(v_waiting) w
                         where w ->> 'state' = 'period' and (w ->> 'period')::timestamptz >= greatest(v_window_lo, v_floor)
                           and (w ->> 'period')::timestamptz < v_window_hi) then
@@ -220,12 +244,15 @@ begin
                  where w ->> 'state' = 'period' and (w ->> 'period')::timestamptz >= greatest(v_window_lo, v_floor)
                    and (w ->> 'period')::timestamptz < v_window_hi),
             span as (
-                select greatest(least(v_current, (select min(p.lower) from parts p), (select min(w.period_start) from waiting w)), v_floor) as lo,
-                       greatest(v_target, (select max(w.period_end) from waiting w),
-                                least(coalesce((select max(p.upper) from parts p), v_target), v_window_hi)) as hi),
+                select greatest(least(v_current, (select min(p.lower) from parts p), (select min(w.period_start) from waiting w)), v_floor) as lo),
+            -- every period up to the horizon target (premake and the holes below it), and the periods
+            -- with waiting rows wherever they are in the window: a row a year ahead makes its own
+            -- partition, not every one in between (premake reaches those in time)
             periods as (
-                select b.lower as lo, b.upper as hi from span, partkeeper.periods_between(p_parent, span.lo, span.hi) b
-                 where v_planned)
+                select b.lower as lo, b.upper as hi from span, partkeeper.periods_between(p_parent, span.lo, v_target) b
+                 where v_planned
+                union
+                select w.period_start, w.period_end from waiting w where v_planned)
             select m.lo, m.hi,
                    exists (select from parts p where p.lower <= m.lo and p.upper >= m.hi) as covered,
                    exists (select from parts p where p.lower < m.hi and p.upper > m.lo) as overlapped,
@@ -258,18 +285,18 @@ begin
             exception when others then
                 get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint, v_detail = pg_exception_detail;
                 v_code := partkeeper.error_code(v_state);
-                v_lock_failed := v_lock_failed or v_code.severity = 'retry';
+                v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
                 v_failed := v_failed or v_code.severity = 'error';
-                if v_code.severity = 'retry' then
+                if v_code.code = 'lock_timeout' then
                     v_deferred := v_deferred + 1;
                 end if;
                 v_warnings := v_warnings || jsonb_strip_nulls(jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'period', r.lo,
                     'message', format('partition for %s to %s not made: %s', r.lo, r.hi, v_message),
                     'detail', nullif(v_detail, ''),
                     'hint', coalesce(nullif(v_hint, ''), case v_code.code
-                        when 'insufficient_privilege' then format('Maintenance acts as the table''s owner (%s): that role needs what the statement needs, '
-                            'such as CREATE on schema %s to make partitions.', (select c.relowner::regrole from pg_class c where c.oid = p_parent),
-                            (select c.relnamespace::regnamespace from pg_class c where c.oid = p_parent))
+                        when 'insufficient_privilege' then format('Every statement on the table runs as its owner (%s): that role needs what the message says is '
+                            'missing (CREATE on the table''s schema to make a partition, TEMP on the database for its executor).',
+                            (select c.relowner::regrole from pg_class c where c.oid = p_parent))
                         when 'fk_violation' then 'A row that references the table, or that the table references, blocks this; see the detail.'
                         when 'check_violation' then 'A row breaks a CHECK constraint or the partition bounds; see the detail.'
                         end)));
@@ -308,23 +335,24 @@ begin
                 exception when others then
                     get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint, v_detail = pg_exception_detail;
                     v_code := partkeeper.error_code(v_state);
-                    v_lock_failed := v_lock_failed or v_code.severity = 'retry';
+                    v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
                     v_failed := v_failed or v_code.severity = 'error';
                     v_warnings := v_warnings || jsonb_strip_nulls(jsonb_build_object('code', v_code.code, 'sqlstate', v_state,
                         'partition', partkeeper.qualified_name(r.partition),
                         'message', format('%s not retired: %s', partkeeper.qualified_name(r.partition), v_message),
                         'detail', nullif(v_detail, ''),
-                        'hint', coalesce(nullif(v_hint, ''), case v_code.code
-                            when 'dependent_objects' then 'Drop what depends on the partition (see the message; a foreign key needs no action), or set retention_mode to detach.'
+                        -- partkeeper's own hint first: PostgreSQL's for 2BP01 says DROP ... CASCADE
+                        'hint', coalesce(case v_code.code
+                            when 'dependent_objects' then 'Drop what depends on the partition (the message names it), or set retention_mode to detach; never DROP ... CASCADE, which would drop it too.'
                             when 'fk_violation' then 'Rows of other tables still reference rows of this partition: delete them, or the rows they reference, first.'
-                            end)));
+                            end, nullif(v_hint, ''))));
                     exit; -- oldest first: never retire a newer partition past one that failed
                 end;
             end loop;
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
             v_code := partkeeper.error_code(v_state);
-            v_lock_failed := v_lock_failed or v_code.severity = 'retry';
+            v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
             v_failed := v_failed or v_code.severity = 'error';
             v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'retention',
                 'message', 'retention could not run: ' || v_message, 'hint', nullif(v_hint, ''));
@@ -335,7 +363,8 @@ begin
          order by b.upper limit 1;
     end if;
 
-    -- what stays in the DEFAULT partition, and why
+    -- what stays in the DEFAULT partition, and why (nothing to work out when nothing waited)
+    if jsonb_array_length(v_waiting) > 0 then
     select coalesce(jsonb_agg(jsonb_build_object(
                'period', w.period, 'period_end', w.period_end, 'rows', w.rows,
                'waiting_since', coalesce(p.first_seen, v_now),
@@ -365,14 +394,17 @@ begin
               from jsonb_array_elements(v_waiting) e) w
       left join partkeeper.pending p on p.parent = p_parent and p.period_start = coalesce(w.period, '-infinity')
      where w.reason <> 'done';
+    end if;
 
     -- pending mirrors what still waits: forget placed periods, remember new ones with when first seen
     delete from partkeeper.pending p
      where p.parent = p_parent
        and not exists (select from jsonb_array_elements(v_left) e where coalesce((e ->> 'period')::timestamptz, '-infinity') = p.period_start);
-    insert into partkeeper.pending (parent, period_start, first_seen)
-    select p_parent, coalesce((e ->> 'period')::timestamptz, '-infinity'), v_now from jsonb_array_elements(v_left) e
-    on conflict do nothing;
+    if jsonb_array_length(v_left) > 0 then
+        insert into partkeeper.pending (parent, period_start, first_seen)
+        select p_parent, coalesce((e ->> 'period')::timestamptz, '-infinity'), v_now from jsonb_array_elements(v_left) e
+        on conflict do nothing;
+    end if;
     if v_default_rows > 0 then
         v_warnings := v_warnings || jsonb_build_object('code', 'rows_in_default',
             'message', format('%s row(s) left in the DEFAULT partition: %s', v_default_rows,
@@ -380,7 +412,7 @@ begin
     end if;
 
     if jsonb_array_length(v_created) > 0 or jsonb_array_length(v_retired) > 0 then
-        v_coverage := partkeeper.coverage(p_parent, v_now);
+        v_coverage := partkeeper.coverage(p_parent, v_now, v_target);
     end if;
     v_warnings := v_warnings || coalesce((select jsonb_agg(jsonb_build_object('code', 'gap', 'message', g)) from unnest(v_coverage.gaps) g), '[]');
     v_horizon := v_coverage.horizon;
@@ -415,7 +447,13 @@ begin
                 where l.parent = p_parent and l.result -> 'warnings' = v_result -> 'warnings')) then
         perform partkeeper.write_log(p_parent, 'maintain', null, v_result);
     end if;
-    perform partkeeper.record_run(p_parent, v_result);
+    perform partkeeper.record_run(p_parent, v_result, case when v_result ->> 'status' = 'ok' and (v_result ->> 'complete')::boolean then
+        -- valid until the current period ends or either end of the drain window moves
+        jsonb_build_object('period_from', v_current,
+                           'period_to', least((partkeeper.table_period(p_parent, v_now)).upper,
+                                              (partkeeper.table_period(p_parent, v_now - v_cfg.drain_window_back)).upper + v_cfg.drain_window_back,
+                                              (partkeeper.table_period(p_parent, v_now + v_cfg.drain_window_ahead)).upper - v_cfg.drain_window_ahead),
+                           'expires_at', v_next_expiry ->> 'at', 'signature', partkeeper.partition_set_signature(p_parent)) end);
     return v_result;
 end
 $$;

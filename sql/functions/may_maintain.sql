@@ -1,6 +1,6 @@
 create or replace function partkeeper.may_maintain(p_parent regclass)
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog, pg_temp
 as $$
@@ -11,5 +11,8 @@ as $$
  * exists. Also the row-level security rule of partkeeper's own tables (sql/privileges.sql): a role
  * reads every table's state but changes only the state of tables it may maintain.
  */
-select coalesce((select pg_has_role(current_user, c.relowner, 'MEMBER') from pg_class c where c.oid = p_parent), false)
+begin
+    return (
+    select coalesce((select pg_has_role(current_user, c.relowner, 'MEMBER') from pg_class c where c.oid = p_parent), false));
+end
 $$;

@@ -14,7 +14,8 @@ as $$
  *    CREATE TABLE ... PARTITION OF gives them; only the validated ones when rows are loaded), then
  *    the per-partition settings PostgreSQL does not
  *    inherit, copied from the template table (configure p_template) or else the newest partition:
- *    persistence (UNLOGGED), storage parameters and TOAST storage parameters;
+ *    persistence (UNLOGGED), storage parameters and TOAST storage parameters (the newest partition
+ *    is the one made last);
  *  after_load: with p_loaded, the parent's NOT VALID CHECK constraints, added NOT VALID once rows
  *    are in (an old row that violates one still moves, as it stayed in the parent), before ATTACH,
  *    which needs them; empty otherwise;
@@ -36,9 +37,10 @@ declare
     v_ident "char";
     v_ident_source regclass;
 begin
+    -- the newest partition: the one made last (the highest OID), not the one with the latest bounds
     v_source := coalesce(v_cfg.template,
-        (select b.partition from partkeeper.partition_bounds(p_parent) b
-          where not b.is_default order by b.lower desc limit 1));
+        (select i.inhrelid::regclass from pg_inherits i join pg_partitioned_table pt on pt.partrelid = i.inhparent
+          where i.inhparent = p_parent and i.inhrelid <> pt.partdefid order by i.inhrelid desc limit 1));
     if v_source is not null then
         select c.relpersistence, c.reloptions, t.reloptions into v_persistence, v_reloptions, v_toast_options
           from pg_class c left join pg_class t on t.oid = c.reltoastrelid

@@ -29,7 +29,7 @@ begin
         raise exception 'pg_cron is not installed in database %', current_database()
             using errcode = 'PK001',
                   hint = format('pg_cron lives in the database named by cron.database_name (%s). Run this there, or use cron.schedule_in_database (README).',
-                                coalesce(current_setting('cron.database_name', true), 'unknown: pg_cron is not loaded'));
+                                partkeeper.cron_database());
     end if;
     if p_keep_history is not null and p_keep_history < interval '1 hour' then
         raise exception 'keep_history must be at least one hour, got %', p_keep_history

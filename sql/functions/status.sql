@@ -25,6 +25,7 @@ declare
     v_name text;
     v_last partkeeper.last_run;
     v_last_json jsonb;
+    v_default_rows bigint;
 begin
     for v_cfg in select c.* from partkeeper.config c order by c.table_name, c.parent loop
         v_name := coalesce(partkeeper.qualified_name(v_cfg.parent), v_cfg.table_name, v_cfg.parent::oid::text);
@@ -35,6 +36,13 @@ begin
         if not exists (select from pg_class x where x.oid = v_cfg.parent) then
             v_tables := v_tables || jsonb_build_object('table', v_name, 'exists', false, 'enabled', v_cfg.enabled, 'last_run', v_last_json);
             continue;
+        end if;
+        -- counted as the owner when the caller may act for it (a separate statement: a monitoring role
+        -- has no EXECUTE on default_periods, and PostgreSQL checks that when a statement starts)
+        if partkeeper.may_maintain(v_cfg.parent) then
+            select coalesce(sum(d.row_count), 0) into v_default_rows from partkeeper.default_periods(v_cfg.parent) d;
+        else
+            v_default_rows := (v_last.result ->> 'default_rows')::bigint;
         end if;
         v_tables := v_tables || jsonb_build_object(
             'table', v_name,
@@ -50,9 +58,7 @@ begin
                        order by p.is_default, p.lower)
                   from partkeeper.partitions p where p.table_name = v_name), '[]'),
             'partition_count', (select count(*) from partkeeper.partitions p where p.table_name = v_name and not p.is_default),
-            'default_rows', case when partkeeper.may_maintain(v_cfg.parent)
-                                 then (select coalesce(sum(d.row_count), 0) from partkeeper.default_periods(v_cfg.parent) d)
-                                 else (v_last.result ->> 'default_rows')::bigint end,
+            'default_rows', v_default_rows,
             'horizon', partkeeper.horizon(v_cfg.parent, v_now),
             'horizon_target', partkeeper.horizon_target(v_cfg.parent, v_now),
             'retention', jsonb_build_object(

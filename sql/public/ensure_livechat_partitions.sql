@@ -1,53 +1,17 @@
 create or replace function public.ensure_livechat_partitions()
 returns text[]
-language plpgsql
+language sql
 volatile
 as $$
 /*
  * The original interface: SELECT ensure_livechat_partitions();
  * Makes sure the partitions of public.livechat_messages for the current month (partkeeper.now())
- * and the next `premake` months (2 by default) exist, running maintenance for the table and
- * waiting up to lock_timeout for a run already in progress. Returns the names of the partitions
- * that cover that span, oldest first.
- * Names are as the caller's search_path prints them ('livechat_messages_2025_09').
- * Errors: PK002 when the table does not exist, PK004 when it is not registered, 25006 on a
- * standby (read_only_sql_transaction, as PostgreSQL's own refusals there), PK005 when a run
- * in progress did not finish in time, PK007 when the caller may not maintain the table (its
- * owner, a member of the owning role, or a superuser may), PK008 when the months could not all be
- * made (the hint carries maintenance's warnings with their codes).
+ * and the next `premake` months (2 by default) exist (partkeeper.ensure_livechat_partitions) and
+ * returns their names as the caller's search_path prints them ('livechat_messages_2025_09'),
+ * oldest first. SECURITY INVOKER with the caller's search_path for those names only; every function
+ * it calls is named with its schema. Errors: see partkeeper.ensure_livechat_partitions.
  */
-declare
-    v_table regclass := pg_catalog.to_regclass('public.livechat_messages');
-    v_result jsonb;
-begin
-    if v_table is null then
-        raise exception 'table public.livechat_messages does not exist'
-            using errcode = 'PK002', hint = 'Run sql/install.sql, which creates or adopts it.';
-    end if;
-    v_result := partkeeper.maintain_table(v_table, true);
-    if v_result ? 'error' then
-        -- the table could not be maintained at all: its own error, with its SQLSTATE
-        raise exception '%', v_result #>> '{error,message}'
-            using errcode = v_result #>> '{error,sqlstate}', hint = coalesce(v_result #>> '{error,hint}', '');
-    end if;
-    if v_result ->> 'status' = 'skipped' then
-        raise exception 'partitions cannot be made on a standby'
-            using errcode = '25006', hint = 'Run it on the primary; the standby receives its partitions by replication.';
-    end if;
-    if v_result ->> 'horizon' is null or (v_result ->> 'horizon')::timestamptz < (v_result ->> 'horizon_target')::timestamptz then
-        raise exception 'partitions of % up to % could not all be made', v_table, v_result ->> 'horizon_target'
-            using errcode = 'PK008',
-                  hint = coalesce((select pg_catalog.string_agg(pg_catalog.format('[%s] %s', w ->> 'code', w ->> 'message'), '; ')
-                                     from pg_catalog.jsonb_array_elements(v_result -> 'warnings') w), 'See partkeeper.last_run.');
-    end if;
-    return array(
-        select b.partition::regclass::text
-          from partkeeper.partition_bounds(v_table) b
-         where not b.is_default
-           and b.upper > (partkeeper.table_period(v_table, (v_result ->> 'clock')::timestamptz)).lower
-           and b.lower < (v_result ->> 'horizon_target')::timestamptz
-         order by b.lower);
-end
+select coalesce(pg_catalog.array_agg(p::pg_catalog.text order by n), '{}') from pg_catalog.unnest(partkeeper.ensure_livechat_partitions()) with ordinality u(p, n)
 $$;
 
 comment on function public.ensure_livechat_partitions() is 'partkeeper: make sure the current and the next premake months of livechat_messages have partitions';

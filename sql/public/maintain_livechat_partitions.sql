@@ -2,6 +2,7 @@ create or replace function public.maintain_livechat_partitions()
 returns jsonb
 language plpgsql
 volatile
+set search_path = pg_catalog, pg_temp
 as $$
 /*
  * The original interface for external schedulers: SELECT maintain_livechat_partitions();

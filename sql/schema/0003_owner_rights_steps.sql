@@ -7,6 +7,7 @@
 --  * config.template: a table whose per-partition settings (storage parameters, persistence,
 --    replica identity) new partitions copy; NULL: the newest partition's;
 --  * log.parent: the table's OID, for the row-level security of the log;
+--  * last_run.inputs: what the last complete run saw, so an unchanged table is settled cheaply;
 --  * type statement: a statement maintenance runs as a table's owner (execute_as_owner);
 --  * the per-row trigger ensure_partition_exists of DEFAULT partitions is gone: maintenance finds
 --    waiting rows by reading the DEFAULT partition (README, "How the guarantee works").
@@ -21,12 +22,19 @@ begin
     alter table partkeeper.config
         add column table_name text,
         add column retired_before timestamptz,
-        add column template regclass;
+        add column template regclass,
+        -- a window of centuries makes every run plan that many periods; NOT VALID: an existing
+        -- setting beyond it stays until it is changed
+        add constraint config_drain_window_limit
+            check (drain_window_back <= interval '100 years' and drain_window_ahead <= interval '100 years') not valid;
     update partkeeper.config c
        set table_name = (select format('%I.%I', n.nspname, k.relname)
                            from pg_catalog.pg_class k join pg_catalog.pg_namespace n on n.oid = k.relnamespace
                           where k.oid = c.parent);
     alter table partkeeper.log add column parent oid;
+    -- what a complete run found (its period, the partition set, the next expiry): while none of it
+    -- has changed, the next run has nothing to do and says so without working it out again
+    alter table partkeeper.last_run add column inputs jsonb;
 
     -- one statement of a step, and whether it runs with session_replication_role = replica
     create type partkeeper.statement as (sql text, replica boolean);
@@ -57,6 +65,7 @@ begin
                          to_regprocedure('partkeeper.write_log(text, text, text, jsonb)'),
                          to_regprocedure('partkeeper.expired_partitions(regclass)'),
                          to_regprocedure('partkeeper.run_maintenance()'),
+                         to_regprocedure('partkeeper.coverage(regclass, timestamptz)'),
                          to_regprocedure('partkeeper.configure(regclass, text, integer, interval, interval, interval, integer, integer, boolean, text, interval, text, name, boolean)'))
     loop
         execute format('drop %s %s', case when r.prokind = 'p' then 'procedure' else 'function' end, r.f);

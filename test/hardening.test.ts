@@ -1,0 +1,171 @@
+// What a DBA trying to break partkeeper found, each as a kind: roles that must be able to watch or
+// maintain and could not, roles that could do more than they should, time zones whose midnight
+// happens twice, settings that made every run fail, ranges made again after retention.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../harness/db.ts';
+import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
+import { codes, defaultRows, maintain, partitions } from './support.ts';
+
+const T = 'livechat_messages';
+
+async function withRoles(db: Db, names: string[], fn: (roles: Record<string, string>) => Promise<void>): Promise<void> {
+  const suffix = randomBytes(3).toString('hex');
+  const roles = Object.fromEntries(names.map((n) => [n, `pk_${n}_${suffix}`]));
+  for (const r of Object.values(roles)) await db.exec(`create role ${r}`);
+  try {
+    await fn(roles);
+  } finally {
+    await db.exec('reset role');
+    for (const r of Object.values(roles)) await db.exec(`reassign owned by ${r} to current_user; drop owned by ${r}; drop role ${r}`);
+  }
+}
+
+describe('roles do what they are documented to do', () => {
+  it('a monitoring role reads status() and health() of every table, including ones it may not maintain', async () => {
+    const db = await freshDb();
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await maintain(db);
+    await db.exec(`insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'parked', '2099-01-01')`);
+    await maintain(db);
+    await withRoles(db, ['mon'], async ({ mon }) => {
+      await db.query('select partkeeper.grant_monitoring($1)', [mon]);
+      await db.exec(`set role ${mon}`);
+      const status = (await db.one<{ s: { tables: { table: string; default_rows: number }[] } }>('select partkeeper.status() as s')).s;
+      expect(status.tables).toEqual([expect.objectContaining({ table: `public.${T}`, default_rows: 1 })]);
+      const health = (await db.one<{ h: { checks: { check: string; status: string }[] } }>('select partkeeper.health() as h')).h;
+      expect(health.checks.find((c) => c.check === 'pruning')).toMatchObject({ status: 'info' });
+      expect(health.checks.find((c) => c.check === 'default_rows')).toMatchObject({ status: 'warning' });
+      await expectSqlState(db.query(`select partkeeper.maintain_table('${T}')`), '42501');
+      await db.exec('reset role');
+    });
+  });
+
+  it('a NOINHERIT maintenance role maintains tables in schemas it has no USAGE on, through the scheduled procedure', async () => {
+    const db = await freshDb();
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await withRoles(db, ['owner', 'maint'], async ({ owner, maint }) => {
+      await db.exec(`create schema chat authorization ${owner}; alter role ${maint} noinherit; grant ${owner} to ${maint};
+        set role ${owner}; create table chat.msgs (at timestamptz not null) partition by range (at); reset role`);
+      await db.query('select partkeeper.grant_maintenance($1), partkeeper.grant_maintenance($2)', [owner, maint]);
+      await db.exec(`set role ${owner}; select partkeeper.register_table('chat.msgs'); reset role`);
+      await db.exec(`set role ${maint}`);
+      const { p_results: r } = await db.one<{ p_results: { tables: { table: string; status: string; created: unknown[] }[] } }>(
+        'call partkeeper.run_maintenance(p_raise => false, p_results => null)');
+      await db.exec('reset role');
+      expect(r.tables.find((t) => t.table === 'chat.msgs')).toMatchObject({ status: 'ok', created: expect.arrayContaining([expect.anything()]) });
+      expect(await db.one(`select has_schema_privilege($1, 'chat', 'usage') as u`, [maint])).toEqual({ u: false });
+      await db.exec('drop schema chat cascade');
+    });
+  });
+
+  it('the log cannot be written in another table\'s or another role\'s name, nor maintenance of another\'s table kept busy', async () => {
+    const db = await freshDb();
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await withRoles(db, ['owner', 'app'], async ({ owner, app }) => {
+      await db.exec(`grant create on schema public to ${owner}; set role ${owner}; create table mine (at timestamptz not null) partition by range (at); reset role`);
+      await db.query('select partkeeper.grant_maintenance($1)', [owner]);
+      await db.exec(`set role ${owner}; select partkeeper.register_table('mine')`);
+      // its own table: the row is stamped with its login role, now, and the table's real name
+      await db.exec(`insert into partkeeper.log (clock, parent, table_name, action, run_by, logged_at)
+                     values (now(), 'mine'::regclass, 'public.${T}', 'forged', 'pg_monitor', '2000-01-01')`);
+      // no table: refused; another table: refused
+      await expectSqlState(db.exec(`insert into partkeeper.log (clock, table_name, action) values (now(), 'public.${T}', 'retire')`), '42501');
+      await expectSqlState(db.exec(`insert into partkeeper.log (clock, parent, action) values (now(), '${T}'::regclass, 'retire')`), '42501');
+      await db.exec('reset role');
+      const forged = await db.one<{ table_name: string; stamped: boolean; old: boolean }>(
+        `select table_name, run_by = session_user as stamped, logged_at < '2001-01-01' as old from partkeeper.log where action = 'forged'`);
+      expect(forged).toEqual({ table_name: 'public.mine', stamped: true, old: false });
+      // an application role cannot hold the lock that makes maintenance say "busy"
+      await db.exec(`grant select, insert on ${T} to ${app}; set role ${app}`);
+      await expectSqlState(db.query(`select from partkeeper.config for update`), '42501');
+      await db.exec('reset role');
+      await db.exec(`drop table mine; revoke create on schema public from ${owner}`);
+    });
+  });
+});
+
+describe('time zones and settings', () => {
+  it('a row at a local midnight that happens twice is placed in the partition whose bounds hold it', async () => {
+    const db = await freshDb();
+    // Havana leaves DST at 01:00 on 2026-11-01, back to 00:00: 00:30 happens twice. The first
+    // 00:30 (04:30 UTC) is still before November's first instant, 05:00 UTC.
+    await db.exec(`create table hav (id int, at timestamptz not null) partition by range (at)`);
+    await db.query(`select partkeeper.register_table('hav')`);
+    await db.query(`select partkeeper.configure('hav', p_time_zone => 'America/Havana')`);
+    await setClock(db, '2026-11-10 00:00:00+00');
+    await maintain(db, 'hav');
+    await db.exec(`insert into hav values (1, '2026-11-01 04:30+00'), (2, '2026-11-01 05:30+00')`);
+    const run = await maintain(db, 'hav');
+    expect(run).toMatchObject({ status: 'ok', complete: true, rows_moved: 1, default_rows: 0 });
+    expect(await db.query(`select id, tableoid::regclass::text as p from hav order by id`)).toEqual([
+      { id: 1, p: 'hav_2026_10' }, { id: 2, p: 'hav_2026_11' },
+    ]);
+  });
+
+  it('refuses drain windows that would make every run plan centuries, and a row far ahead makes its own partition, not every one before it', async () => {
+    const db = await freshDb();
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await expectSqlState(db.query(`select partkeeper.configure('${T}', p_drain_window_ahead => '300000 years')`), 'PK001');
+    await db.query(`select partkeeper.configure('${T}', p_part_interval => 'day', p_premake => 2)`);
+    await maintain(db);
+    await db.exec(`insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'early', '2027-11-20 12:00+00')`);
+    const run = await maintain(db);
+    expect(run).toMatchObject({ status: 'ok', rows_moved: 1 });
+    expect(run.created.map((c) => c.lower.slice(0, 10))).toEqual(['2027-11-20']);
+    expect((await partitions(db)).filter((p) => !p.is_default)).toHaveLength(4);
+  });
+
+  it('refuses a retention schema the owner cannot create in', async () => {
+    const db = await freshDb();
+    await withRoles(db, ['owner'], async ({ owner }) => {
+      await db.exec(`create schema attic; alter table ${T} owner to ${owner}`);
+      const e = await expectSqlState(db.query(`select partkeeper.configure('${T}', p_retention => '1 year', p_retention_mode => 'detach', p_retention_schema => 'attic')`), 'PK001');
+      expect(e.hint).toBe(`Detached partitions move there as the table's owner: GRANT CREATE ON SCHEMA attic TO ${owner};`);
+      await db.exec(`alter table ${T} owner to current_user; drop schema attic`);
+    });
+  });
+});
+
+describe('what retention retired stays retired', () => {
+  it('a partition is not made by hand in a retired range, and one restored there is left to the DBA', async () => {
+    const db = await freshDb();
+    await setClock(db, '2026-01-10 00:00:00+00');
+    await maintain(db);
+    await db.exec(`insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'january', '2026-01-11')`);
+    await db.query(`select partkeeper.configure('${T}', p_retention => '1 month')`);
+    await setClock(db, '2026-04-10 00:00:00+00');
+    expect((await maintain(db)).retired.map((r) => r.partition)).toEqual([`public.${T}_2026_01`, `public.${T}_2026_02`]);
+    await expectSqlState(db.query(`select create_monthly_partition('${T}', '2026-01-01')`), 'PK001');
+    // a restore brings January back; retention does not take it again
+    await db.exec(`create table restored (like ${T}); insert into restored (id, room_id, sender_id, body, created_at) values (1, 1, 1, 'january', '2026-01-11')`);
+    await db.query(`select partkeeper.attach_restored('${T}', 'restored', '2026-01-01', '2026-02-01')`);
+    const run = await maintain(db);
+    expect(run.retired).toEqual([]);
+    expect(await db.one(`select count(*)::int as n from ${T} where created_at < '2026-02-01'`)).toEqual({ n: 1 });
+  });
+});
+
+describe('a race is transient, not a failure', () => {
+  itServer('a row committed into the DEFAULT partition while its month is premade: warning rows_arrived, and the next run moves it', async () => {
+    const db = await freshDb();
+    await db.query(`select partkeeper.configure('${T}', p_lock_timeout => '2s')`);
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await maintain(db);
+    await setClock(db, '2027-02-10 00:00:00+00'); // needs 2027-04
+    const writer = await db.connect();
+    await writer.exec(`begin; insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'early', '2027-04-02')`);
+    const m = await db.connect();
+    await setClock(m, '2027-02-10 00:00:00+00');
+    // maintenance waits for the writer at its SHARE lock; the writer commits; the ATTACH then finds the row
+    const running = maintain(m);
+    await new Promise((r) => setTimeout(r, 300));
+    await writer.exec('commit');
+    const run = await running;
+    expect(run.status).toBe('warning');
+    expect(codes(run)).toContain('rows_arrived');
+    expect(await defaultRows(db)).toBe(1);
+    const next = await maintain(m);
+    expect(next).toMatchObject({ status: 'ok', rows_moved: 1 });
+  });
+});
