@@ -69,7 +69,7 @@ async function runOnce(db: Db, c: Contender, tables: number, mode: Mode = 'funct
  * are found by name, which sorts by month for both tools (<table>_YYYY_MM, pg_partman <table>_pYYYY_MM).
  */
 async function dropNewest(db: Db, c: Contender): Promise<void> {
-  await db.exec(`do $$ declare r record; begin
+  await db.exec(`do $$ declare r record; n integer := 0; begin
     for r in select distinct on (i.inhparent) c.oid::regclass as p
                from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class pc on pc.oid = i.inhparent
               where c.relkind = 'r' and pc.relname like '${c === 'partkeeper' ? 'mk_pk' : 'mk_pm'}\\_%'
@@ -77,6 +77,8 @@ async function dropNewest(db: Db, c: Contender): Promise<void> {
               order by i.inhparent, c.relname desc
     loop
       execute format('drop table %s', r.p);
+      n := n + 1;
+      if n % 500 = 0 then commit; end if; -- 10,000 drops in one transaction exceed the lock table
     end loop; end $$`);
 }
 

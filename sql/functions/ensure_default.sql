@@ -12,7 +12,8 @@ as $$
  * retries (PK005). An existing DEFAULT partition, whatever its name, is kept; its replica identity
  * is aligned with the parent's when the parent has one set and the DEFAULT's differs (a publication
  * cannot replicate the DELETE of a move without it; ACCESS EXCLUSIVE on the DEFAULT for a moment).
- * Returns {"default_partition", "created_default", "replica_identity_set"}. Idempotent.
+ * Returns {"default_partition", "created_default", "replica_identity_set", "default_empty"}; default_empty:
+ * the DEFAULT partition's files are empty, so no row, committed or not, is in it. Idempotent.
  * Errors: PK006 when the name is taken by another relation; PK007 (execute_as_owner).
  */
 declare
@@ -54,6 +55,7 @@ begin
         perform partkeeper.write_log(p_parent, 'replica_identity', partkeeper.qualified_name(v_default), '{}');
     end if;
     return jsonb_build_object('default_partition', partkeeper.qualified_name(v_default),
-                              'created_default', v_created, 'replica_identity_set', v_identity);
+                              'created_default', v_created, 'replica_identity_set', v_identity,
+                              'default_empty', pg_relation_size(v_default) = 0);
 end
 $$;

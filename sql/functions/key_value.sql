@@ -1,7 +1,7 @@
 create or replace function partkeeper.key_value(p_text text, p_type regtype)
 returns timestamptz
 language sql
-immutable
+stable
 parallel safe
 as $$
 /*
@@ -10,7 +10,8 @@ as $$
  * MAXVALUE (as pg_get_expr prints them in bounds) become -infinity and infinity. NULL in, NULL out.
  * No SET clause, so PostgreSQL inlines it: it runs once per bound of every partition on every
  * maintenance run. None is needed: timestamptz text carries its offset and the other two are read
- * as UTC explicitly. Immutable as far as partkeeper's input goes (bound text printed in ISO style).
+ * as UTC explicitly. STABLE, as the timestamptz input it calls: PostgreSQL inlines an IMMUTABLE SQL
+ * function only when its body is immutable too, and otherwise calls it row by row.
  */
 select case
     when p_text = 'MINVALUE' then '-infinity'::timestamptz

@@ -25,16 +25,19 @@ begin
         end if;
         return pg_try_advisory_xact_lock(1886088052, v_key);
     end if;
-    perform set_config('lock_timeout', (extract(epoch from p_lock_timeout) * 1000)::bigint || 'ms', true);
-    if v_registered then
-        perform from partkeeper.config c where c.parent = p_parent for update;
-    else
-        perform pg_advisory_xact_lock(1886088052, v_key);
-    end if;
+    -- a subtransaction only when waiting: a run that does not wait should not pay for one
+    begin
+        perform set_config('lock_timeout', (extract(epoch from p_lock_timeout) * 1000)::bigint || 'ms', true);
+        if v_registered then
+            perform from partkeeper.config c where c.parent = p_parent for update;
+        else
+            perform pg_advisory_xact_lock(1886088052, v_key);
+        end if;
+    exception
+        when lock_not_available then
+            raise exception 'another partkeeper run on % did not finish within %', partkeeper.qualified_name(p_parent), p_lock_timeout
+                using errcode = 'PK005', hint = 'Try again when the running maintenance has finished.';
+    end;
     return true;
-exception
-    when lock_not_available then
-        raise exception 'another partkeeper run on % did not finish within %', partkeeper.qualified_name(p_parent), p_lock_timeout
-            using errcode = 'PK005', hint = 'Try again when the running maintenance has finished.';
 end
 $$;

@@ -113,13 +113,8 @@ begin
                       hint = format('Run maintenance as the owner, as a superuser, or as a member of the owning role: GRANT %s TO %I;',
                                     (select c.relowner::regrole from pg_class c where c.oid = p_parent), current_user);
         end if;
-        begin
-            v_lock_failed := not partkeeper.lock_table_runs(p_parent, p_wait, v_cfg.lock_timeout);
-        exception when sqlstate 'PK005' then
-            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-            v_lock_failed := true;
-            v_error := jsonb_build_object('code', 'lock_timeout', 'sqlstate', v_state, 'message', v_message, 'hint', nullif(v_hint, ''));
-        end;
+        -- PK005 (p_wait and the lock not granted in time) is a busy run too: see the handler below
+        v_lock_failed := not partkeeper.lock_table_runs(p_parent, p_wait, v_cfg.lock_timeout);
         if v_lock_failed then
             -- the running one records its own result; this one only says it did nothing
             v_result := jsonb_strip_nulls(jsonb_build_object('table', v_name, 'status', 'busy', 'complete', false, 'clock', v_now,
@@ -130,8 +125,47 @@ begin
         if v_cfg.table_name is distinct from v_name then
             update partkeeper.config c set table_name = v_name where c.parent = p_parent;
         end if;
+
+        -- Settled already: the last run was complete with nothing left to do, and nothing it depended on
+        -- has changed since (settings, the current period, the partition set, the next expiry, an empty
+        -- DEFAULT partition, the right to act as the owner). The usual case of a frequent run: it costs
+        -- a few catalog reads instead of the whole walk below. (After the lock: the DEFAULT partition
+        -- is looked at, which a running move holds.)
+        if p_max_create is null then
+            update partkeeper.last_run l
+               set finished_at = clock_timestamp(), clock = v_now,
+                   result = l.result || jsonb_build_object('clock', v_now, 'created', '[]'::jsonb, 'retired', '[]'::jsonb, 'rows_moved', 0,
+                                                           'duration_ms', round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3))
+             where l.parent = p_parent and l.status = 'ok' and l.inputs is not null
+               and l.finished_at > v_cfg.updated_at
+               and v_now >= (l.inputs ->> 'period_from')::timestamptz and v_now < (l.inputs ->> 'period_to')::timestamptz
+               and (l.inputs ->> 'expires_at' is null or v_now < (l.inputs ->> 'expires_at')::timestamptz)
+               and exists (select from pg_class c join pg_partitioned_table pt on pt.partrelid = c.oid
+                            where c.oid = p_parent and pt.partdefid <> 0 and pg_relation_size(pt.partdefid) = 0
+                              and pg_has_role(current_user, c.relowner, 'MEMBER'))
+               and l.inputs ->> 'signature' = partkeeper.partition_set_signature(p_parent)
+            returning l.result into v_result;
+            if found then
+                return v_result;
+            end if;
+        end if;
+
+        -- planning: read-only; an error here (a corrupt setting, a clock far out of range) fails the table
+        v_current := (partkeeper.table_period(p_parent, v_now)).lower;
+        v_target := partkeeper.horizon_target(p_parent, v_now);
+        select w.window_from, w.window_to into v_window_lo, v_window_hi from partkeeper.drain_window(p_parent, v_now) w;
+        v_floor := coalesce(v_cfg.retired_before, '-infinity');
+        v_limit := coalesce(p_max_create, v_cfg.max_create_per_run);
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
+        if v_state = 'PK005' then
+            -- p_wait: the running one did not finish within lock_timeout; it records its own result
+            v_result := jsonb_build_object('table', v_name, 'status', 'busy', 'complete', false, 'clock', v_now,
+                'reason', 'another maintenance run holds this table; this run did nothing',
+                'error', jsonb_strip_nulls(jsonb_build_object('code', 'lock_timeout', 'sqlstate', v_state, 'message', v_message, 'hint', nullif(v_hint, ''))));
+            perform partkeeper.write_log(p_parent, 'busy', null, v_result);
+            return v_result;
+        end if;
         v_code := partkeeper.error_code(v_state);
         v_error := jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'message', v_message, 'hint', nullif(v_hint, ''));
         v_result := jsonb_build_object('table', v_name, 'status', case when v_code.severity = 'error' then 'failed' else 'warning' end,
@@ -144,48 +178,6 @@ begin
         exception when insufficient_privilege then
             null;
         end;
-        return v_result;
-    end;
-
-    -- Settled already: the last run was complete with nothing left to do, and nothing it depended on
-    -- has changed since (settings, the current period, the partition set, the next expiry, an empty
-    -- DEFAULT partition, the right to act as the owner). The usual case of a frequent run: it costs
-    -- a few catalog reads instead of the whole walk below. (After the lock: the DEFAULT partition
-    -- is looked at, which a running move holds.)
-    if p_max_create is null then
-        update partkeeper.last_run l
-           set finished_at = clock_timestamp(), clock = v_now,
-               result = l.result || jsonb_build_object('clock', v_now, 'created', '[]'::jsonb, 'retired', '[]'::jsonb, 'rows_moved', 0,
-                                                       'duration_ms', round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3))
-         where l.parent = p_parent and l.status = 'ok' and l.inputs is not null
-           and l.finished_at > v_cfg.updated_at
-           and v_now >= (l.inputs ->> 'period_from')::timestamptz and v_now < (l.inputs ->> 'period_to')::timestamptz
-           and (l.inputs ->> 'expires_at' is null or v_now < (l.inputs ->> 'expires_at')::timestamptz)
-           and exists (select from pg_class c join pg_partitioned_table pt on pt.partrelid = c.oid
-                        where c.oid = p_parent and pt.partdefid <> 0 and pg_relation_size(pt.partdefid) = 0
-                          and pg_has_role(current_user, c.relowner, 'MEMBER'))
-           and l.inputs ->> 'signature' = partkeeper.partition_set_signature(p_parent)
-        returning l.result into v_result;
-        if found then
-            return v_result;
-        end if;
-    end if;
-
-    -- planning: read-only; an error here (a corrupt setting, a clock far out of range) fails the table
-    begin
-        v_current := (partkeeper.table_period(p_parent, v_now)).lower;
-        v_target := partkeeper.horizon_target(p_parent, v_now);
-        select w.window_from, w.window_to into v_window_lo, v_window_hi from partkeeper.drain_window(p_parent, v_now) w;
-        v_floor := coalesce(v_cfg.retired_before, '-infinity');
-        v_limit := coalesce(p_max_create, v_cfg.max_create_per_run);
-    exception when others then
-        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-        v_code := partkeeper.error_code(v_state);
-        v_error := jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'message', v_message, 'hint', nullif(v_hint, ''));
-        v_result := jsonb_build_object('table', v_name, 'status', 'failed', 'complete', false, 'clock', v_now, 'error', v_error,
-            'warnings', jsonb_build_array(v_error), 'duration_ms', round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3));
-        perform partkeeper.write_log(p_parent, 'failed', null, v_result);
-        perform partkeeper.record_run(p_parent, v_result);
         return v_result;
     end;
 
@@ -205,19 +197,21 @@ begin
             'message', 'safety net not ensured: ' || v_message, 'hint', nullif(v_hint, ''));
     end;
 
-    -- what waits in the DEFAULT partition (one scan, as the owner)
-    begin
-        select coalesce(jsonb_agg(jsonb_build_object('period', d.period_start, 'period_end', d.period_end, 'rows', d.row_count,
-                                                     'state', d.key_state) order by d.period_start nulls first), '[]')
-          into v_waiting from partkeeper.default_periods(p_parent) d;
-    exception when others then
-        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-        v_code := partkeeper.error_code(v_state);
-        v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
-        v_failed := v_failed or v_code.severity = 'error';
-        v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'read_default',
-            'message', 'the DEFAULT partition could not be read: ' || v_message, 'hint', nullif(v_hint, ''));
-    end;
+    -- what waits in the DEFAULT partition (one scan, as the owner; none when its files are empty)
+    if not coalesce((v_step ->> 'default_empty')::boolean, false) then
+        begin
+            select coalesce(jsonb_agg(jsonb_build_object('period', d.period_start, 'period_end', d.period_end, 'rows', d.row_count,
+                                                         'state', d.key_state) order by d.period_start nulls first), '[]')
+              into v_waiting from partkeeper.default_periods(p_parent) d;
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
+            v_code := partkeeper.error_code(v_state);
+            v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
+            v_failed := v_failed or v_code.severity = 'error';
+            v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'read_default',
+                'message', 'the DEFAULT partition could not be read: ' || v_message, 'hint', nullif(v_hint, ''));
+        end;
+    end if;
 
     -- Nothing to create when partitions run contiguously from now to the horizon target, no row
     -- waits within the drain window, and no gap starts before the window's end: the usual case of

@@ -38,9 +38,10 @@ declare
     v_ident_source regclass;
 begin
     -- the newest partition: the one made last (the highest OID), not the one with the latest bounds
+    -- (max over an expression: an ORDER BY inhrelid LIMIT 1 may walk pg_inherits' whole OID index)
     v_source := coalesce(v_cfg.template,
-        (select i.inhrelid::regclass from pg_inherits i join pg_partitioned_table pt on pt.partrelid = i.inhparent
-          where i.inhparent = p_parent and i.inhrelid <> pt.partdefid order by i.inhrelid desc limit 1));
+        (select max(i.inhrelid::bigint)::oid::regclass from pg_inherits i join pg_partitioned_table pt on pt.partrelid = i.inhparent
+          where i.inhparent = p_parent and i.inhrelid <> pt.partdefid));
     if v_source is not null then
         select c.relpersistence, c.reloptions, t.reloptions into v_persistence, v_reloptions, v_toast_options
           from pg_class c left join pg_class t on t.oid = c.reltoastrelid

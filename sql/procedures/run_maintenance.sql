@@ -19,7 +19,9 @@ declare
     v_parents regclass[];
     v_parent regclass;
     v_result jsonb;
-    v_tables jsonb := '[]';
+    -- arrays, appended in place: a jsonb value appended to is copied whole, every table
+    v_tables jsonb[] := '{}';
+    v_statuses text[] := '{}';
     v_failed text[] := '{}';
     v_counts jsonb := '{}';
 begin
@@ -32,7 +34,8 @@ begin
     end if;
     foreach v_parent in array v_parents loop
         v_result := partkeeper.maintain_table(v_parent);
-        v_tables := v_tables operator(pg_catalog.||) pg_catalog.jsonb_build_array(v_result);
+        v_tables := pg_catalog.array_append(v_tables, v_result);
+        v_statuses := pg_catalog.array_append(v_statuses, v_result operator(pg_catalog.->>) 'status');
         if v_result operator(pg_catalog.->>) 'status' operator(pg_catalog.=) 'failed' then
             v_failed := v_failed operator(pg_catalog.||) (v_result operator(pg_catalog.->>) 'table');
         end if;
@@ -41,8 +44,8 @@ begin
         commit;
     end loop;
     p_results := pg_catalog.jsonb_build_object(
-        'status', partkeeper.worst_status(array(select t operator(pg_catalog.->>) 'status' from pg_catalog.jsonb_array_elements(v_tables) t)),
-        'tables', v_tables);
+        'status', partkeeper.worst_status(v_statuses),
+        'tables', pg_catalog.to_jsonb(v_tables));
     if p_raise and pg_catalog.cardinality(v_failed) operator(pg_catalog.>) 0 then
         raise exception 'partkeeper: maintenance failed for % of % table(s): %', pg_catalog.cardinality(v_failed),
                         pg_catalog.cardinality(v_parents), pg_catalog.array_to_string(v_failed, ', ')
