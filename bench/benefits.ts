@@ -1,7 +1,24 @@
 // 5. The promised benefits of monthly partitioning, partitioned against unpartitioned at 10 million
 // messages: the latest 50 messages of a room, one room's day, dropping a month against deleting
 // it, VACUUM of the current month against the whole table.
-import { connect, dropDatabase, fmt, fmtInt, freshDatabase, handPartitions, median, monthStart, monthSuffix, pgbench, ratio, rotation, section, timed, type Ctx, type Section } from './lib.ts';
+import {
+  connect,
+  dropDatabase,
+  fmt,
+  fmtInt,
+  freshDatabase,
+  handPartitions,
+  median,
+  monthStart,
+  monthSuffix,
+  pgbench,
+  ratio,
+  rotation,
+  section,
+  timed,
+  type Ctx,
+  type Section,
+} from './lib.ts';
 
 const MONTHS = 12; // this month and the 11 before it
 
@@ -39,8 +56,12 @@ export async function benefits(ctx: Ctx): Promise<Section> {
     ctx.log(`  benefits: loaded 2 × ${fmtInt(rows)} rows in ${fmt(load.ms / 1000, 1)} s`);
     const idx = await timed(() =>
       Promise.all([
-        db.exec(`alter table msg_part add primary key (id, created_at); create index msg_part_room_recent_idx on msg_part (room_id, created_at desc)`),
-        db2.exec(`alter table msg_plain add primary key (id); create index msg_plain_room_recent_idx on msg_plain (room_id, created_at desc)`),
+        db.exec(
+          `alter table msg_part add primary key (id, created_at); create index msg_part_room_recent_idx on msg_part (room_id, created_at desc)`,
+        ),
+        db2.exec(
+          `alter table msg_plain add primary key (id); create index msg_plain_room_recent_idx on msg_plain (room_id, created_at desc)`,
+        ),
       ]),
     );
     await Promise.all([db.exec('vacuum analyze msg_part'), db2.exec('vacuum analyze msg_plain')]);
@@ -63,7 +84,8 @@ export async function benefits(ctx: Ctx): Promise<Section> {
       {
         id: 'latest50_month',
         label: 'latest 50 messages of a room, last 30 days only',
-        sql: (t: string) => `select id, sender_id, body, created_at from ${t} where room_id = :room and created_at > now() - interval '30 days' order by created_at desc limit 50;`,
+        sql: (t: string) =>
+          `select id, sender_id, body, created_at from ${t} where room_id = :room and created_at > now() - interval '30 days' order by created_at desc limit 50;`,
       },
       {
         id: 'room_day',
@@ -72,13 +94,20 @@ export async function benefits(ctx: Ctx): Promise<Section> {
           `select id, sender_id, body, created_at from ${t} where room_id = :room and created_at >= timestamptz '${first}' + :day * interval '1 day' and created_at < timestamptz '${first}' + (:day + 1) * interval '1 day' order by created_at;`,
       },
     ];
-    const days = Math.floor((Date.parse(end.replace(' ', 'T').replace('+00', 'Z')) - Date.parse(first.replace(' ', 'T').replace('+00', 'Z'))) / 86_400_000) - 1;
+    const days =
+      Math.floor(
+        (Date.parse(end.replace(' ', 'T').replace('+00', 'Z')) - Date.parse(first.replace(' ', 'T').replace('+00', 'Z'))) / 86_400_000,
+      ) - 1;
     const q: Record<string, Record<string, number[]>> = {};
     for (let round = 0; round < rounds; round++) {
       for (const query of queries) {
         for (const t of rotation(['msg_part', 'msg_plain'], round)) {
           const r = await pgbench(ctx, {
-            database: name, tag: `benefits_${query.id}_${t}`, clients: 2, seconds, mode: 'prepared',
+            database: name,
+            tag: `benefits_${query.id}_${t}`,
+            clients: 2,
+            seconds,
+            mode: 'prepared',
             script: `\\set room random(1, ${rooms})\n\\set day random(0, ${days})\n${query.sql(t)}\n`,
           });
           ((q[query.id] ??= {})[t] ??= []).push(r.latencyAvgMs);
@@ -108,9 +137,19 @@ export async function benefits(ctx: Ctx): Promise<Section> {
       await db.exec('checkpoint');
       for (const t of rotation(['msg_part', 'msg_plain'], round)) {
         if (t === 'msg_part') {
-          retire.msg_part!.push((await timed(() => db.exec(`alter table msg_part detach partition msg_part_${monthSuffix(m)}; drop table msg_part_${monthSuffix(m)}`))).ms);
+          retire.msg_part!.push(
+            (
+              await timed(() =>
+                db.exec(`alter table msg_part detach partition msg_part_${monthSuffix(m)}; drop table msg_part_${monthSuffix(m)}`),
+              )
+            ).ms,
+          );
         } else {
-          const { ms, value } = await timed(() => db.query<{ n: number }>(`with d as (delete from msg_plain where created_at >= '${monthStart(m)}' and created_at < '${monthStart(m + 1)}' returning 1) select count(*)::int as n from d`));
+          const { ms, value } = await timed(() =>
+            db.query<{ n: number }>(
+              `with d as (delete from msg_plain where created_at >= '${monthStart(m)}' and created_at < '${monthStart(m + 1)}' returning 1) select count(*)::int as n from d`,
+            ),
+          );
           deleted += value[0]!.n;
           retire.msg_plain!.push(ms);
         }
@@ -129,7 +168,10 @@ export async function benefits(ctx: Ctx): Promise<Section> {
         `Retiring a month: \`ALTER TABLE ... DETACH PARTITION\` + \`DROP TABLE\` of the oldest month against \`DELETE\` of the same month's rows (${fmtInt(deleted / retireRounds)} rows) from the unpartitioned table, ` +
         `${retireRounds} month(s), and the VACUUM the unpartitioned table then needs to reclaim them. Autovacuum is off for the whole benchmark, so each VACUUM is the one timed.`,
     );
-    const t = { head: ['operation', 'partitioned', 'unpartitioned', 'unpartitioned ÷ partitioned (> 1: partitioned faster)'], rows: [] as string[][] };
+    const t = {
+      head: ['operation', 'partitioned', 'unpartitioned', 'unpartitioned ÷ partitioned (> 1: partitioned faster)'],
+      rows: [] as string[][],
+    };
     for (const query of queries) {
       const a = median(q[query.id]!.msg_part!);
       const b = median(q[query.id]!.msg_plain!);
@@ -137,7 +179,12 @@ export async function benefits(ctx: Ctx): Promise<Section> {
     }
     const va = median(vac.msg_part!);
     const vb = median(vac.msg_plain!);
-    t.rows.push(['VACUUM after 1% of the current month changed (ms): the current month against the whole table', fmt(va, 0), fmt(vb, 0), fmt(ratio(vb, va), 1)]);
+    t.rows.push([
+      'VACUUM after 1% of the current month changed (ms): the current month against the whole table',
+      fmt(va, 0),
+      fmt(vb, 0),
+      fmt(ratio(vb, va), 1),
+    ]);
     const ra = median(retire.msg_part!);
     const rb = median(retire.msg_plain!);
     t.rows.push(['retire a month (ms): DETACH + DROP against DELETE', fmt(ra, 1), fmt(rb, 0), fmt(ratio(rb, ra), 0)]);
@@ -152,7 +199,21 @@ export async function benefits(ctx: Ctx): Promise<Section> {
           'an application that pages back through history should bound each page by created_at.',
       );
     }
-    s.data = { rows, rooms, seconds, rounds, first, end, sizes, loadMs: load.ms, indexMs: idx.ms, queryMeanLatencyMs: q, vacuumMs: vac, retireMs: retire, deletedPerMonth: deleted / retireRounds };
+    s.data = {
+      rows,
+      rooms,
+      seconds,
+      rounds,
+      first,
+      end,
+      sizes,
+      loadMs: load.ms,
+      indexMs: idx.ms,
+      queryMeanLatencyMs: q,
+      vacuumMs: vac,
+      retireMs: retire,
+      deletedPerMonth: deleted / retireRounds,
+    };
     return s;
   } finally {
     await db2.close();
@@ -160,4 +221,3 @@ export async function benefits(ctx: Ctx): Promise<Section> {
     await dropDatabase(ctx, name);
   }
 }
-

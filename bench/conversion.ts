@@ -1,6 +1,6 @@
 // 8. Converting a plain table: the README's recipe (rename, install, copy the rows in, maintain),
 // each step timed, on a plain livechat_messages with rows over two years.
-import { applyBundle } from '../harness/manifest.ts';
+import { applyBundle } from '../src/bundle.ts';
 import { dropDatabase, emptyDatabase, fmt, fmtInt, section, timed, type Ctx, type Section } from './lib.ts';
 
 export async function conversion(ctx: Ctx): Promise<Section> {
@@ -19,14 +19,21 @@ export async function conversion(ctx: Ctx): Promise<Section> {
       steps.push({ step: label, ms });
       ctx.log(`  conversion ${label}: ${fmt(ms, 0)} ms`);
     };
-    await step('ALTER TABLE livechat_messages RENAME TO livechat_messages_plain', () => db.exec('alter table livechat_messages rename to livechat_messages_plain'));
+    await step('ALTER TABLE livechat_messages RENAME TO livechat_messages_plain', () =>
+      db.exec('alter table livechat_messages rename to livechat_messages_plain'),
+    );
     await step('install (creates the partitioned livechat_messages)', () => applyBundle(db, ctx.root));
     await step('INSERT ... OVERRIDING SYSTEM VALUE SELECT ... FROM livechat_messages_plain', () =>
-      db.exec('insert into livechat_messages overriding system value select id, room_id, sender_id, body, created_at from livechat_messages_plain'));
+      db.exec(
+        'insert into livechat_messages overriding system value select id, room_id, sender_id, body, created_at from livechat_messages_plain',
+      ),
+    );
     await step('setval of the identity', () =>
-      db.exec(`select setval(pg_get_serial_sequence('livechat_messages', 'id'), (select max(id) from livechat_messages))`));
+      db.exec(`select setval(pg_get_serial_sequence('livechat_messages', 'id'), (select max(id) from livechat_messages))`),
+    );
     await step('configure (drain window 10 years, 200 partitions a run)', () =>
-      db.query(`select partkeeper.configure('livechat_messages', p_drain_window_back => '10 years', p_max_create_per_run => 200)`));
+      db.query(`select partkeeper.configure('livechat_messages', p_drain_window_back => '10 years', p_max_create_per_run => 200)`),
+    );
     let runs = 0;
     await step('maintenance until complete (moves the rows from DEFAULT into their months)', async () => {
       for (; runs < 20; runs++) {
@@ -38,7 +45,8 @@ export async function conversion(ctx: Ctx): Promise<Section> {
       `select (select count(*)::int from livechat_messages) as n, (select count(*)::int from only livechat_messages_default) as left,
               (select count(*)::int from partkeeper.partition_bounds('livechat_messages') where not is_default) as parts`,
     );
-    if (check.n !== rows || check.left !== 0) throw new Error(`conversion: ${check.n} rows, ${check.left} left in DEFAULT, expected ${rows} and 0`);
+    if (check.n !== rows || check.left !== 0)
+      throw new Error(`conversion: ${check.n} rows, ${check.left} left in DEFAULT, expected ${rows} and 0`);
     const total = steps.reduce((x, st) => x + st.ms, 0);
     s.method.push(
       `A plain \`livechat_messages\` (identity primary key) with ${fmtInt(rows)} rows dated evenly over the last two years, converted by the steps of the README's ` +

@@ -1,7 +1,22 @@
 // 3. Draining: rows waiting in the DEFAULT partition, placed by maintenance, against the floor
 // (one INSERT ... SELECT plus a DELETE of the same rows) and against pg_partman's partition_data_proc.
-import type { Db } from '../harness/db.ts';
-import { dropDatabase, fmt, fmtInt, freshDatabase, livechatShape, median, monthStart, partmanCreateParent, ratio, rotation, section, timed, type Ctx, type Section } from './lib.ts';
+import type { Db } from '../src/db.ts';
+import {
+  dropDatabase,
+  fmt,
+  fmtInt,
+  freshDatabase,
+  livechatShape,
+  median,
+  monthStart,
+  partmanCreateParent,
+  ratio,
+  rotation,
+  section,
+  timed,
+  type Ctx,
+  type Section,
+} from './lib.ts';
 
 type Contender = 'partkeeper' | 'floor' | 'pg_partman';
 const TABLE: Record<Contender, string> = { partkeeper: 'dr_pk', floor: 'dr_floor', pg_partman: 'dr_pm' };
@@ -36,8 +51,11 @@ async function place(db: Db, c: Contender): Promise<{ ms: number; indexMs?: numb
   const t = TABLE[c];
   const where = `created_at >= '${monthStart(MONTH)}' and created_at < '${monthStart(MONTH + 1)}'`;
   if (c === 'partkeeper') {
-    const { ms, value } = await timed(() => db.one<{ r: { status: string; rows_moved: string | number; created: unknown[] } }>(`select partkeeper.maintain_table('${t}') as r`));
-    if (value.r.created.length !== 1) throw new Error(`partkeeper made ${value.r.created.length} partitions, expected 1: ${JSON.stringify(value.r)}`);
+    const { ms, value } = await timed(() =>
+      db.one<{ r: { status: string; rows_moved: string | number; created: unknown[] } }>(`select partkeeper.maintain_table('${t}') as r`),
+    );
+    if (value.r.created.length !== 1)
+      throw new Error(`partkeeper made ${value.r.created.length} partitions, expected 1: ${JSON.stringify(value.r)}`);
     return { ms };
   }
   if (c === 'floor') {
@@ -47,7 +65,9 @@ async function place(db: Db, c: Contender): Promise<{ ms: number; indexMs?: numb
         delete from only ${t}_default where ${where};
         commit`),
     );
-    const idx = await timed(() => db.exec(`alter table ${t}_target add primary key (id, created_at); create index on ${t}_target (room_id, created_at desc)`));
+    const idx = await timed(() =>
+      db.exec(`alter table ${t}_target add primary key (id, created_at); create index on ${t}_target (room_id, created_at desc)`),
+    );
     return { ms, indexMs: idx.ms };
   }
   const { ms } = await timed(() => db.exec(`call partman.partition_data_proc('public.${t}', p_wait => 0, p_quiet => true)`));
@@ -63,7 +83,8 @@ async function check(db: Db, c: Contender, rows: number): Promise<void> {
       : `select (select count(*)::int from ${t} where created_at >= '${monthStart(MONTH)}' and created_at < '${monthStart(MONTH + 1)}') as placed,
                 (select count(*)::int from only ${t}_default) as left`,
   );
-  if (r.placed !== rows || r.left !== 0) throw new Error(`${c}: ${r.placed} rows placed and ${r.left} left in DEFAULT, expected ${rows} and 0`);
+  if (r.placed !== rows || r.left !== 0)
+    throw new Error(`${c}: ${r.placed} rows placed and ${r.left} left in DEFAULT, expected ${rows} and 0`);
 }
 
 interface Breakdown {
@@ -95,8 +116,12 @@ async function diagnose(db: Db, rows: number): Promise<Breakdown> {
     `select coalesce(to_regproc('partkeeper.default_periods')::text, to_regproc('partkeeper.default_months')::text, '') as fn`,
   );
   const own = fn ? await timed(() => db.query(`select * from ${fn}('${t}')`)) : { ms: NaN };
-  const inline = await timed(() => db.query(`select date_trunc('month', created_at at time zone 'UTC'), count(*) from only ${t}_default group by 1`));
-  await db.exec(`create extension if not exists pg_stat_statements; select pg_stat_statements_reset(); set pg_stat_statements.track = 'all'`);
+  const inline = await timed(() =>
+    db.query(`select date_trunc('month', created_at at time zone 'UTC'), count(*) from only ${t}_default group by 1`),
+  );
+  await db.exec(
+    `create extension if not exists pg_stat_statements; select pg_stat_statements_reset(); set pg_stat_statements.track = 'all'`,
+  );
   const total = await timed(() => db.query(`select partkeeper.maintain_table('${t}')`));
   await db.exec(`set pg_stat_statements.track = 'none'`);
   const sum = (re: string) =>
@@ -113,14 +138,27 @@ async function diagnose(db: Db, rows: number): Promise<Breakdown> {
   await check(db, 'partkeeper', rows);
   await db.exec(`drop table ${t} cascade`);
   return {
-    rows, totalMs: total.ms, countMs: count.ms, countCalls: count.calls, countCallsPerRow: count.perRow, moveMs: move.ms, attachMs: attach.ms,
-    countFunction: fn, countFunctionMs: own.ms, inlineCountMs: inline.ms,
+    rows,
+    totalMs: total.ms,
+    countMs: count.ms,
+    countCalls: count.calls,
+    countCallsPerRow: count.perRow,
+    moveMs: move.ms,
+    attachMs: attach.ms,
+    countFunction: fn,
+    countFunctionMs: own.ms,
+    inlineCountMs: inline.ms,
   };
 }
 
 export async function drain(ctx: Ctx): Promise<Section> {
   const s = section('drain', '3. Draining the DEFAULT partition');
-  const sizes = ctx.smoke ? [{ rows: 2_000, rounds: 1 }] : [{ rows: 100_000, rounds: 3 }, { rows: 1_000_000, rounds: 2 }];
+  const sizes = ctx.smoke
+    ? [{ rows: 2_000, rounds: 1 }]
+    : [
+        { rows: 100_000, rounds: 3 },
+        { rows: 1_000_000, rounds: 2 },
+      ];
   const contenders: Contender[] = ctx.partman ? ['partkeeper', 'floor', 'pg_partman'] : ['partkeeper', 'floor'];
   const { db, name } = await freshDatabase(ctx, 'bench_drain', { partman: true });
   try {
@@ -134,7 +172,9 @@ export async function drain(ctx: Ctx): Promise<Section> {
           await check(db, c, rows);
           ((ms[String(rows)] ??= {})[c] ??= []).push(r.ms);
           if (r.indexMs !== undefined) (indexMs[String(rows)] ??= []).push(r.indexMs);
-          ctx.log(`  drain ${fmtInt(rows)} rows ${c} round ${round + 1}: ${fmt(r.ms, 0)} ms${r.indexMs !== undefined ? ` (+ ${fmt(r.indexMs, 0)} ms to index)` : ''}`);
+          ctx.log(
+            `  drain ${fmtInt(rows)} rows ${c} round ${round + 1}: ${fmt(r.ms, 0)} ms${r.indexMs !== undefined ? ` (+ ${fmt(r.indexMs, 0)} ms to index)` : ''}`,
+          );
           await db.exec(`drop table if exists ${TABLE[c]}, ${TABLE[c]}_target cascade`);
           if (c === 'pg_partman') await db.query(`delete from partman.part_config where parent_table = $1`, [`public.${TABLE[c]}`]);
         }
@@ -145,15 +185,15 @@ export async function drain(ctx: Ctx): Promise<Section> {
       `A table of the \`livechat_messages\` shape per contender, made afresh for every measurement, with this month and the next two as partitions and a DEFAULT partition. ` +
         `N rows (${sizes.map((x) => fmtInt(x.rows)).join(' and ')}) dated evenly over the month after the premade ones (${monthStart(MONTH).slice(0, 7)}) are staged in the DEFAULT partition, ` +
         'then the primary key and the room index are built and the table is VACUUM ANALYZEd (all untimed).',
-      '**partkeeper**: one `SELECT partkeeper.maintain_table(t)`: it creates the month\'s partition and moves the rows in, in one transaction (checked: one partition made, all N rows in it, none left in DEFAULT). ' +
+      "**partkeeper**: one `SELECT partkeeper.maintain_table(t)`: it creates the month's partition and moves the rows in, in one transaction (checked: one partition made, all N rows in it, none left in DEFAULT). " +
         '**floor**: the least any tool must do, in one transaction: `INSERT INTO standalone_table SELECT * FROM ONLY t_default WHERE <month>` plus `DELETE FROM ONLY t_default WHERE <month>`, into a table without indexes. ' +
-        'partkeeper\'s time also includes building the partition\'s two indexes (at ATTACH); the time the floor\'s table takes to get the same two indexes is shown separately. ' +
+        "partkeeper's time also includes building the partition's two indexes (at ATTACH); the time the floor's table takes to get the same two indexes is shown separately. " +
         (ctx.partman
           ? "**pg_partman**: `CALL partman.partition_data_proc('public.t', p_wait => 0, p_quiet => true)` on a table made by `create_parent` (same settings as in 2.); it moves the rows to a temporary table, creates the partition and moves them in."
           : 'pg_partman is not installed: its contender is skipped.'),
       `Rounds: ${sizes.map((x) => `${x.rounds} for ${fmtInt(x.rows)} rows`).join(', ')}, contenders in rotated order. Speed = N ÷ time; medians over rounds. ` +
         'The target compares speeds with the floor that ends where partkeeper ends, with the partition indexed: (floor time + its index builds) ÷ partkeeper time. ' +
-        'partkeeper\'s move also keeps the guarantees of a move (ACCESS EXCLUSIVE for readers, triggers and foreign-key actions silenced, publications served); none of those costs anything on this table, which has no trigger, foreign key or publication.',
+        "partkeeper's move also keeps the guarantees of a move (ACCESS EXCLUSIVE for readers, triggers and foreign-key actions silenced, publications served); none of those costs anything on this table, which has no trigger, foreign key or publication.",
     );
     const table = { head: ['rows', 'contender', 'time (ms, median)', 'rows/s', 'speed ÷ floor'], rows: [] as string[][] };
     const speedVsFloor: Record<string, Record<string, number>> = {};
@@ -162,11 +202,23 @@ export async function drain(ctx: Ctx): Promise<Section> {
       for (const c of contenders) {
         const m = median(ms[String(rows)]![c]!);
         (speedVsFloor[String(rows)] ??= {})[c] = ratio(floor, m);
-        table.rows.push([fmtInt(rows), c === 'floor' ? 'floor (INSERT ... SELECT + DELETE)' : c, fmt(m, 0), fmtInt(rows / (m / 1000)), fmt(ratio(floor, m), 2)]);
+        table.rows.push([
+          fmtInt(rows),
+          c === 'floor' ? 'floor (INSERT ... SELECT + DELETE)' : c,
+          fmt(m, 0),
+          fmtInt(rows / (m / 1000)),
+          fmt(ratio(floor, m), 2),
+        ]);
         if (c === 'floor') {
           const withIdx = floor + median(indexMs[String(rows)]!);
           (speedVsFloor[String(rows)] ??= {}).floor_with_indexes = ratio(floor, withIdx);
-          table.rows.push([fmtInt(rows), 'floor, then building the same two indexes', fmt(withIdx, 0), fmtInt(rows / (withIdx / 1000)), fmt(ratio(floor, withIdx), 2)]);
+          table.rows.push([
+            fmtInt(rows),
+            'floor, then building the same two indexes',
+            fmt(withIdx, 0),
+            fmtInt(rows / (withIdx / 1000)),
+            fmt(ratio(floor, withIdx), 2),
+          ]);
         }
       }
     }
@@ -181,9 +233,24 @@ export async function drain(ctx: Ctx): Promise<Section> {
           `this run took ${fmt(diag.totalMs, 0)} ms):`,
         head: ['step', 'statement', 'ms', 'share of the run'],
         rows: [
-          ["counting the DEFAULT partition's rows per period", `\`... from only t_default group by ...\` (${diag.countFunction || 'its counting function'}; ${diag.countCalls} scan(s) of the DEFAULT partition)`, fmt(diag.countMs, 0), pct(diag.countMs)],
-          ['moving the rows', '`with moved as (delete from only t_default where <month> returning ...) insert into <partition> ...`', fmt(diag.moveMs, 0), pct(diag.moveMs)],
-          ['ATTACH', '`alter table t attach partition ...`: builds the two indexes, scans the DEFAULT partition to validate it', fmt(diag.attachMs, 0), pct(diag.attachMs)],
+          [
+            "counting the DEFAULT partition's rows per period",
+            `\`... from only t_default group by ...\` (${diag.countFunction || 'its counting function'}; ${diag.countCalls} scan(s) of the DEFAULT partition)`,
+            fmt(diag.countMs, 0),
+            pct(diag.countMs),
+          ],
+          [
+            'moving the rows',
+            '`with moved as (delete from only t_default where <month> returning ...) insert into <partition> ...`',
+            fmt(diag.moveMs, 0),
+            pct(diag.moveMs),
+          ],
+          [
+            'ATTACH',
+            '`alter table t attach partition ...`: builds the two indexes, scans the DEFAULT partition to validate it',
+            fmt(diag.attachMs, 0),
+            pct(diag.attachMs),
+          ],
           ['everything else', 'creating the table and its CHECK, catalog reads, bookkeeping', fmt(other, 0), pct(other)],
         ],
       });
@@ -198,7 +265,7 @@ export async function drain(ctx: Ctx): Promise<Section> {
       const idx = median(indexMs[String(rows)]!);
       const pk = median(ms[String(rows)]!.partkeeper!);
       const withIdx = speedVsFloor[String(rows)]!.floor_with_indexes!;
-      let why = 'Run with pg_stat_statements available for a breakdown of partkeeper\'s time.';
+      let why = "Run with pg_stat_statements available for a breakdown of partkeeper's time.";
       if (diag) {
         // The breakdown was taken at diag.rows; scale the floor's parts to it.
         const k = diag.rows / rows;
@@ -212,7 +279,9 @@ export async function drain(ctx: Ctx): Promise<Section> {
           `So the gap to the floor is the index builds, which no drain can skip (one with no overhead at all would reach ${fmt(withIdx, 2)} of this floor), ` +
           `then the count and the bookkeeping. Against the floor that builds the same indexes partkeeper reaches ${fmt(ratio(floor + idx, pk), 2)}. ` +
           'What would close the rest: count the DEFAULT partition once per run and derive the count after the move from the rows moved' +
-          (withIdx < 0.7 ? '; the goal as written (0.7 of a floor that builds no index) cannot be met by any drain that leaves the partition indexed.' : '.');
+          (withIdx < 0.7
+            ? '; the goal as written (0.7 of a floor that builds no index) cannot be met by any drain that leaves the partition indexed.'
+            : '.');
       }
       const vsIndexed = ratio(floor + idx, pk);
       s.targets.push({

@@ -1,7 +1,23 @@
 // 1. Insert path: single-row and 1000-row batch inserts through pgbench into a partkeeper-managed
 // table, an identical bare partitioned table with the same partitions, and a table with the
 // original design's per-row trigger. Contenders alternate within every round.
-import { dropDatabase, fmt, fmtInt, freshDatabase, handPartitions, livechatShape, median, monthStart, pgbench, ratio, rotation, section, timed, type Ctx, type Section } from './lib.ts';
+import {
+  dropDatabase,
+  fmt,
+  fmtInt,
+  freshDatabase,
+  handPartitions,
+  livechatShape,
+  median,
+  monthStart,
+  pgbench,
+  ratio,
+  rotation,
+  section,
+  timed,
+  type Ctx,
+  type Section,
+} from './lib.ts';
 
 // The original design: a BEFORE INSERT row trigger on the table that looks the month's partition
 // up in pg_tables and creates it when missing. On PostgreSQL 15 it is cloned onto every partition
@@ -56,7 +72,10 @@ select 1 + (random() * 9999)::int, 1 + (random() * 99999)::int, 'a chat message 
 
 /** The same inserts, dated in months without a partition: every row goes to the DEFAULT partition. */
 const DEFAULT_MODES = MODES.map((m) => ({
-  ...m, id: `default_${m.id}`, label: `${m.label} into the DEFAULT partition`, into: 'default' as const,
+  ...m,
+  id: `default_${m.id}`,
+  label: `${m.label} into the DEFAULT partition`,
+  into: 'default' as const,
   script: (t: string) => m.script(t, LATE),
 }));
 
@@ -75,13 +94,16 @@ export async function insertPath(ctx: Ctx): Promise<Section> {
     await db.query(`select partkeeper.maintain_table('ins_pk')`);
     for (const t of ['ins_bare', 'ins_bare2', 'ins_orig']) await db.exec(livechatShape(t) + handPartitions(t, 0, 2));
     await db.exec(ORIGINAL_TRIGGER);
-    await db.exec(`create trigger ensure_partition_exists before insert on ins_orig for each row execute function bench_original_ensure_partition('ins_orig')`);
+    await db.exec(
+      `create trigger ensure_partition_exists before insert on ins_orig for each row execute function bench_original_ensure_partition('ins_orig')`,
+    );
     const parts = await db.query<{ t: string; n: string }>(
       `select i.inhparent::regclass::text as t, string_agg(pg_get_expr(c.relpartbound, c.oid), '; ' order by c.relname) as n
          from pg_inherits i join pg_class c on c.oid = i.inhrelid
         where i.inhparent::regclass::text in ('ins_pk', 'ins_bare', 'ins_bare2', 'ins_orig') group by 1`,
     );
-    if (new Set(parts.map((p) => p.n)).size !== 1 || parts.length !== 4) throw new Error(`the contenders' partitions differ: ${JSON.stringify(parts)}`);
+    if (new Set(parts.map((p) => p.n)).size !== 1 || parts.length !== 4)
+      throw new Error(`the contenders' partitions differ: ${JSON.stringify(parts)}`);
 
     const samples: Record<string, Record<string, number[]>> = {};
     // the original design's trigger cannot take a row of a month without a partition: it fails
@@ -91,8 +113,12 @@ export async function insertPath(ctx: Ctx): Promise<Section> {
         for (const c of rotation([...contendersFor(mode.into)], round + (mode.id.endsWith('batch') ? 1 : 0))) {
           await db.exec(`truncate ${c.table}`);
           const r = await pgbench(ctx, {
-            database: name, tag: `insert_${mode.id}_${c.id}`, script: mode.script(c.table),
-            clients, seconds, mode: 'prepared',
+            database: name,
+            tag: `insert_${mode.id}_${c.id}`,
+            script: mode.script(c.table),
+            clients,
+            seconds,
+            mode: 'prepared',
           });
           if (r.failed > 0) throw new Error(`${r.failed} failed transactions inserting into ${c.table}`);
           ((samples[mode.id] ??= {})[c.id] ??= []).push(r.tps * mode.rowsPerTx);
@@ -110,9 +136,11 @@ export async function insertPath(ctx: Ctx): Promise<Section> {
     for (let round = 0; round < (ctx.smoke ? 1 : 3); round++) {
       for (const c of rotation([...contendersFor('default')], round)) {
         await db.exec(`truncate ${c.table}; checkpoint`);
-        const { ms } = await timed(() => db.exec(`insert into ${c.table} (room_id, sender_id, body, created_at)
+        const { ms } = await timed(() =>
+          db.exec(`insert into ${c.table} (room_id, sender_id, body, created_at)
           select 1 + g % 10000, 1 + g % 100000, 'a chat message of ordinary length, sent by the benchmark', timestamptz '2099-01-01' + g * interval '1 second'
-            from generate_series(1, ${bulkRows}) g`));
+            from generate_series(1, ${bulkRows}) g`),
+        );
         (bulk[c.id] ??= []).push(ms);
         ctx.log(`  insert bulk ${fmtInt(bulkRows)} rows into DEFAULT ${c.id} round ${round + 1}: ${fmt(ms, 0)} ms`);
       }
@@ -131,10 +159,13 @@ export async function insertPath(ctx: Ctx): Promise<Section> {
       'Throughput is rows per second (single: transactions/s; batch: 1000 × transactions/s), the median over rounds. ' +
         'The ratio to bare is the median of the per-round ratios (each round pairs runs made seconds apart), with the lowest and highest per-round ratio.',
       'The same two loads dated in months without a partition (2099) measure the path of a row that lands in the DEFAULT partition: ' +
-        'a month boundary passed without premake, late data, a backfill. The original design\'s trigger is left out there: it fails such rows. ' +
+        "a month boundary passed without premake, late data, a backfill. The original design's trigger is left out there: it fails such rows. " +
         `Then one \`INSERT ... SELECT\` of ${fmtInt(bulkRows)} rows into the DEFAULT partition, timed as a statement, ${ctx.smoke ? 1 : 3} round(s), the table truncated and a CHECKPOINT before each.`,
     );
-    const table = { head: ['insert', 'contender', 'rows/s (median)', 'ratio to bare (median)', 'per-round ratio range'], rows: [] as string[][] };
+    const table = {
+      head: ['insert', 'contender', 'rows/s (median)', 'ratio to bare (median)', 'per-round ratio range'],
+      rows: [] as string[][],
+    };
     const ratios: Record<string, Record<string, number>> = {};
     for (const mode of [...MODES, ...DEFAULT_MODES]) {
       const bare = samples[mode.id]!.bare!;
@@ -144,13 +175,19 @@ export async function insertPath(ctx: Ctx): Promise<Section> {
         const r = median(perRound);
         (ratios[mode.id] ??= {})[c.id] = r;
         table.rows.push([
-          mode.label, c.label, fmtInt(median(xs)), c.id === 'bare' ? '1' : fmt(r, 3),
+          mode.label,
+          c.label,
+          fmtInt(median(xs)),
+          c.id === 'bare' ? '1' : fmt(r, 3),
           c.id === 'bare' ? '' : `${fmt(Math.min(...perRound), 3)} – ${fmt(Math.max(...perRound), 3)}`,
         ]);
       }
     }
     s.tables.push(table);
-    const bulkTable = { head: ['contender', `${fmtInt(bulkRows)}-row INSERT ... SELECT into DEFAULT (ms, median)`, 'time ÷ bare'], rows: [] as string[][] };
+    const bulkTable = {
+      head: ['contender', `${fmtInt(bulkRows)}-row INSERT ... SELECT into DEFAULT (ms, median)`, 'time ÷ bare'],
+      rows: [] as string[][],
+    };
     for (const c of contendersFor('default')) {
       bulkTable.rows.push([c.label, fmt(median(bulk[c.id]!), 0), fmt(ratio(median(bulk[c.id]!), median(bulk.bare!)), 3)]);
     }

@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Db } from '../harness/db.ts';
-import { applyBundle } from '../harness/manifest.ts';
-import { openPostgres, withDatabase } from '../harness/postgres.ts';
+import type { Db } from '../src/db.ts';
+import { applyBundle } from '../src/bundle.ts';
+import { openPostgres, withDatabase } from '../src/postgres.ts';
 import type { Server } from '../harness/server.ts';
 
 export interface Ctx {
@@ -65,7 +65,11 @@ export function section(id: string, title: string): Section {
 // ---------------------------------------------------------------- databases
 
 /** A fresh database on the bench server with the bundle installed (and pg_partman when asked and available). */
-export async function freshDatabase(ctx: Ctx, name: string, opts: { partman?: boolean } = {}): Promise<{ db: Db; url: string; name: string }> {
+export async function freshDatabase(
+  ctx: Ctx,
+  name: string,
+  opts: { partman?: boolean } = {},
+): Promise<{ db: Db; url: string; name: string }> {
   await ctx.admin.exec(`drop database if exists ${name} with (force)`);
   await ctx.admin.exec(`create database ${name}`);
   const url = withDatabase(ctx.server.url(), name);
@@ -126,7 +130,9 @@ export function monthSuffix(offset = 0, from = new Date()): string {
 export function handPartitions(table: string, from: number, to: number, withDefault = true): string {
   const out: string[] = [];
   for (let m = from; m <= to; m++) {
-    out.push(`create table ${table}_${monthSuffix(m)} partition of ${table} for values from ('${monthStart(m)}') to ('${monthStart(m + 1)}');`);
+    out.push(
+      `create table ${table}_${monthSuffix(m)} partition of ${table} for values from ('${monthStart(m)}') to ('${monthStart(m + 1)}');`,
+    );
   }
   if (withDefault) out.push(`create table ${table}_default partition of ${table} default;`);
   return out.join('\n');
@@ -217,9 +223,23 @@ export async function pgbench(ctx: Ctx, o: PgbenchOptions): Promise<PgbenchResul
   const prefix = `log_${o.tag}`;
   for (const f of readdirSync(ctx.workDir).filter((n) => n.startsWith(`${prefix}.`))) rmSync(path.join(ctx.workDir, f));
   const args = [
-    '-h', ctx.server.socketDir, '-p', String(ctx.server.port), '-U', 'postgres',
-    '-n', '-f', scriptFile, '-c', String(o.clients), '-j', String(o.threads ?? Math.min(o.clients, 2)),
-    '-T', String(o.seconds), '-M', o.mode ?? 'prepared',
+    '-h',
+    ctx.server.socketDir,
+    '-p',
+    String(ctx.server.port),
+    '-U',
+    'postgres',
+    '-n',
+    '-f',
+    scriptFile,
+    '-c',
+    String(o.clients),
+    '-j',
+    String(o.threads ?? Math.min(o.clients, 2)),
+    '-T',
+    String(o.seconds),
+    '-M',
+    o.mode ?? 'prepared',
     ...(o.rate ? ['-R', String(o.rate)] : []),
     ...(o.log ? ['-l', `--log-prefix=${prefix}`] : []),
     o.database,

@@ -1,7 +1,25 @@
 // 4. Locking impact: insert latency while maintenance creates and retires partitions, with and
 // without a long-running reader on the table, against the same load with no maintenance.
-import type { Db } from '../harness/db.ts';
-import { connect, dropDatabase, fmt, freshDatabase, handPartitions, livechatShape, median, monthStart, monthSuffix, percentile, pgbench, rotation, section, sleep, type Ctx, type PgbenchResult, type Section } from './lib.ts';
+import type { Db } from '../src/db.ts';
+import {
+  connect,
+  dropDatabase,
+  fmt,
+  freshDatabase,
+  handPartitions,
+  livechatShape,
+  median,
+  monthStart,
+  monthSuffix,
+  percentile,
+  pgbench,
+  rotation,
+  section,
+  sleep,
+  type Ctx,
+  type PgbenchResult,
+  type Section,
+} from './lib.ts';
 import { latencyChart, type Panel } from './svg.ts';
 
 type Scenario = 'none' | 'maintenance' | 'reader';
@@ -38,7 +56,10 @@ async function setUp(db: Db, old: number, retention: boolean): Promise<void> {
   await db.exec(`drop table if exists lk cascade`);
   await db.exec(livechatShape('lk') + handPartitions('lk', -old, 2, false));
   await db.query(`select partkeeper.register_table('lk')`);
-  await db.query(`select partkeeper.configure('lk', p_premake => 2, p_lock_timeout => $1::interval, p_lock_retries => $2)`, [`${LOCK_TIMEOUT_MS} milliseconds`, RETRIES]);
+  await db.query(`select partkeeper.configure('lk', p_premake => 2, p_lock_timeout => $1::interval, p_lock_retries => $2)`, [
+    `${LOCK_TIMEOUT_MS} milliseconds`,
+    RETRIES,
+  ]);
   if (retention) await db.query(`select partkeeper.configure('lk', p_retention => $1::interval)`, [`${old} months`]);
   const r = await db.one<{ r: { created: unknown[]; retired?: unknown[] } }>(`select partkeeper.maintain_table('lk') as r`);
   if (r.r.created.length || r.r.retired?.length) throw new Error(`set-up: the first run changed partitions: ${JSON.stringify(r.r)}`);
@@ -61,7 +82,9 @@ async function maintain(db: Db, until: number, everyMs: number, old: number, ret
     month++;
     await db.query(`select set_config('partkeeper.now', $1, false)`, [monthStart(month).replace(' 00:00:00', ' 00:05:00')]);
     let t = now();
-    const r = await db.one<{ r: { created: unknown[]; retired?: unknown[]; warnings: string[] } }>(`select partkeeper.maintain_table('lk') as r`);
+    const r = await db.one<{ r: { created: unknown[]; retired?: unknown[]; warnings: string[] } }>(
+      `select partkeeper.maintain_table('lk') as r`,
+    );
     const ms = now() - t;
     events.push({ at: t, kind: 'create', ok: r.r.created.length === 1, ms });
     if (retention) {
@@ -93,7 +116,14 @@ interface Run {
   result: PgbenchResult;
 }
 
-async function runScenario(ctx: Ctx, url: string, database: string, scenario: Scenario, round: number, o: { seconds: number; rate: number; old: number; everyMs: number; retention: boolean }): Promise<Run> {
+async function runScenario(
+  ctx: Ctx,
+  url: string,
+  database: string,
+  scenario: Scenario,
+  round: number,
+  o: { seconds: number; rate: number; old: number; everyMs: number; retention: boolean },
+): Promise<Run> {
   const db = await connect(url);
   const m = scenario === 'none' ? undefined : await connect(url);
   const reader = scenario === 'reader' ? await connect(url) : undefined;
@@ -107,7 +137,13 @@ async function runScenario(ctx: Ctx, url: string, database: string, scenario: Sc
     }
     const start = now();
     const load = pgbench(ctx, {
-      database, tag: `locking_${scenario}_${round}`, clients: 4, seconds: o.seconds, rate: o.rate, log: true, mode: 'prepared',
+      database,
+      tag: `locking_${scenario}_${round}`,
+      clients: 4,
+      seconds: o.seconds,
+      rate: o.rate,
+      log: true,
+      mode: 'prepared',
       script: `\\set room random(1, 10000)
 \\set sender random(1, 100000)
 insert into lk (room_id, sender_id, body, created_at) values (:room, :sender, 'a chat message of ordinary length, sent by the benchmark', now());
@@ -157,7 +193,10 @@ function panel(run: Run): Panel {
       dashed: !e.ok,
       half: e.kind === 'create' ? ('top' as const) : ('bottom' as const),
     })),
-    rules: run.scenario === 'reader' ? [{ ms: LOCK_TIMEOUT_MS + 50, label: `lock_timeout + 50 ms = ${LOCK_TIMEOUT_MS + 50} ms`, color: '#9467bd' }] : [],
+    rules:
+      run.scenario === 'reader'
+        ? [{ ms: LOCK_TIMEOUT_MS + 50, label: `lock_timeout + 50 ms = ${LOCK_TIMEOUT_MS + 50} ms`, color: '#9467bd' }]
+        : [],
   };
 }
 
@@ -189,8 +228,10 @@ export async function locking(ctx: Ctx): Promise<Section> {
     }
     const by = (sc: Scenario) => runs.filter((r) => r.scenario === sc);
     const stats = Object.fromEntries(scenarios.map((sc) => [sc, pooled(by(sc))])) as Record<Scenario, ReturnType<typeof pooled>>;
-    const count = (sc: Scenario, kind: string, ok: boolean) => by(sc).reduce((n, r) => n + r.events.filter((e) => e.kind === kind && e.ok === ok).length, 0);
-    const longest = (sc: Scenario, kind: string) => Math.max(0, ...by(sc).flatMap((r) => r.events.filter((e) => e.kind === kind).map((e) => e.ms)));
+    const count = (sc: Scenario, kind: string, ok: boolean) =>
+      by(sc).reduce((n, r) => n + r.events.filter((e) => e.kind === kind && e.ok === ok).length, 0);
+    const longest = (sc: Scenario, kind: string) =>
+      Math.max(0, ...by(sc).flatMap((r) => r.events.filter((e) => e.kind === kind).map((e) => e.ms)));
 
     s.method.push(
       `A partkeeper-managed table of the \`livechat_messages\` shape with ${old} past months, this month and the next two as partitions plus DEFAULT, made afresh for each run; ` +
@@ -213,12 +254,31 @@ export async function locking(ctx: Ctx): Promise<Section> {
         'The chart shows the last round: per 100 ms, the slowest and the median insert; marks in the upper half are creations (green: made; grey dashed: gave up on its lock_timeout), in the lower half retirements (orange: retired; grey dashed: gave up).',
     );
     s.tables.push({
-      head: ['scenario', 'p50 (ms)', 'p99 (ms)', 'max (ms)', 'longest single INSERT statement (ms)', 'inserts/s', 'partitions created (gave up)', 'partitions retired (gave up)', retention ? 'longest maintain_table call (ms)' : 'longest maintain_table / detach call (ms)'],
+      head: [
+        'scenario',
+        'p50 (ms)',
+        'p99 (ms)',
+        'max (ms)',
+        'longest single INSERT statement (ms)',
+        'inserts/s',
+        'partitions created (gave up)',
+        'partitions retired (gave up)',
+        retention ? 'longest maintain_table call (ms)' : 'longest maintain_table / detach call (ms)',
+      ],
       rows: scenarios.map((sc) => [
-        LABEL[sc], fmt(stats[sc].p50, 2), fmt(stats[sc].p99, 2), fmt(stats[sc].max, 1), fmt(stats[sc].longestStatement, 1), fmt(median(by(sc).map((r) => r.tps)), 0),
+        LABEL[sc],
+        fmt(stats[sc].p50, 2),
+        fmt(stats[sc].p99, 2),
+        fmt(stats[sc].max, 1),
+        fmt(stats[sc].longestStatement, 1),
+        fmt(median(by(sc).map((r) => r.tps)), 0),
         sc === 'none' ? '' : `${count(sc, 'create', true)} (${count(sc, 'create', false)})`,
         sc === 'none' ? '' : `${count(sc, 'retire', true)} (${count(sc, 'retire', false)})`,
-        sc === 'none' ? '' : retention ? fmt(longest(sc, 'create'), 0) : `${fmt(longest(sc, 'create'), 0)} / ${fmt(longest(sc, 'retire'), 0)}`,
+        sc === 'none'
+          ? ''
+          : retention
+            ? fmt(longest(sc, 'create'), 0)
+            : `${fmt(longest(sc, 'create'), 0)} / ${fmt(longest(sc, 'retire'), 0)}`,
       ]),
     });
     const base99 = stats.none.p99;
@@ -286,8 +346,20 @@ export async function locking(ctx: Ctx): Promise<Section> {
       },
     ];
     s.data = {
-      seconds, rounds, rate, everyMs, lockTimeoutMs: LOCK_TIMEOUT_MS, retiredBy: retention ? 'partkeeper retention' : 'the benchmark (DETACH + DROP)', stats,
-      runs: runs.map((r) => ({ scenario: r.scenario, round: r.round, tps: r.tps, ...pooled([r]), events: r.events.map((e) => ({ ...e, at: (e.at - r.start) / 1000 })) })),
+      seconds,
+      rounds,
+      rate,
+      everyMs,
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+      retiredBy: retention ? 'partkeeper retention' : 'the benchmark (DETACH + DROP)',
+      stats,
+      runs: runs.map((r) => ({
+        scenario: r.scenario,
+        round: r.round,
+        tps: r.tps,
+        ...pooled([r]),
+        events: r.events.map((e) => ({ ...e, at: (e.at - r.start) / 1000 })),
+      })),
     };
     return s;
   } finally {

@@ -1,8 +1,22 @@
 // 2. Maintenance cost: a run with nothing to do and a run that creates partitions, for 1, 100 and
 // 1000 managed tables, partkeeper.maintain_all() against pg_partman's run_maintenance() on the
 // same tables with the same settings.
-import type { Db } from '../harness/db.ts';
-import { dropDatabase, fmt, freshDatabase, handPartitions, livechatShape, median, monthStart, ratio, rotation, section, timed, type Ctx, type Section } from './lib.ts';
+import type { Db } from '../src/db.ts';
+import {
+  dropDatabase,
+  fmt,
+  freshDatabase,
+  handPartitions,
+  livechatShape,
+  median,
+  monthStart,
+  ratio,
+  rotation,
+  section,
+  timed,
+  type Ctx,
+  type Section,
+} from './lib.ts';
 
 type Contender = 'partkeeper' | 'pg_partman';
 
@@ -49,16 +63,22 @@ async function runOnce(db: Db, c: Contender, tables: number, mode: Mode = 'funct
   const before = (await count()).n;
   if (c === 'partkeeper') {
     type All = { status: string; tables: { status: string; error?: unknown }[] };
-    const { ms, value } = mode === 'function'
-      ? await timed(async () => (await db.one<{ r: All }>(`select partkeeper.maintain_all() as r`)).r)
-      : await timed(async () => (await db.one<{ p_results: All }>(`call partkeeper.run_maintenance(p_raise => false, p_results => null)`)).p_results);
+    const { ms, value } =
+      mode === 'function'
+        ? await timed(async () => (await db.one<{ r: All }>(`select partkeeper.maintain_all() as r`)).r)
+        : await timed(
+            async () =>
+              (await db.one<{ p_results: All }>(`call partkeeper.run_maintenance(p_raise => false, p_results => null)`)).p_results,
+          );
     const bad = value.tables.filter((t) => t.status !== 'ok');
     if (bad.length) throw new Error(`partkeeper ${mode}: ${bad.length} table(s) not ok: ${JSON.stringify(bad[0])}`);
     if (value.tables.length !== tables) throw new Error(`partkeeper ${mode} ran over ${value.tables.length} tables, expected ${tables}`);
     return { ms, created: (await count()).n - before };
   }
   const { ms } = await timed(() =>
-    db.exec(mode === 'function' ? `select partman.run_maintenance(p_jobmon => false)` : `call partman.run_maintenance_proc(p_jobmon => false)`),
+    db.exec(
+      mode === 'function' ? `select partman.run_maintenance(p_jobmon => false)` : `call partman.run_maintenance_proc(p_jobmon => false)`,
+    ),
   );
   return { ms, created: (await count()).n - before };
 }
@@ -106,10 +126,15 @@ export async function maintenance(ctx: Ctx): Promise<Section> {
       await dropNewest(db, c);
       const create = await runOnce(db, c, n, mode);
       if (create.created !== n) throw new Error(`${c} ${mode}: the creating run made ${create.created} partitions, expected ${n}`);
-      const r = (((results[String(n)] ??= {})[c] ??= {} as Record<Mode, { idle: number[]; create: number[] }>)[mode] ??= { idle: [], create: [] });
+      const r = (((results[String(n)] ??= {})[c] ??= {} as Record<Mode, { idle: number[]; create: number[] }>)[mode] ??= {
+        idle: [],
+        create: [],
+      });
       r.idle.push(idle.ms);
       r.create.push(create.ms);
-      ctx.log(`  maintenance ${n} table(s) ${c} ${mode} round ${round + 1}: nothing to do ${fmt(idle.ms, 1)} ms, creating ${fmt(create.ms, 1)} ms`);
+      ctx.log(
+        `  maintenance ${n} table(s) ${c} ${mode} round ${round + 1}: nothing to do ${fmt(idle.ms, 1)} ms, creating ${fmt(create.ms, 1)} ms`,
+      );
     };
     for (const n of sizes) {
       for (const c of contenders) await addTables(db, c, made, n);
@@ -138,7 +163,11 @@ export async function maintenance(ctx: Ctx): Promise<Section> {
                   and query !~* 'maintain_all|pg_stat_statements|track'
                 order by total_exec_time desc limit 8`,
             )
-          ).map((r) => ({ statement: (r.q = r.q.trim()).length > 140 ? `${r.q.slice(0, 137)}...` : r.q, calls: Number(r.calls), ms_per_table: r.ms / n }));
+          ).map((r) => ({
+            statement: (r.q = r.q.trim()).length > 140 ? `${r.q.slice(0, 137)}...` : r.q,
+            calls: Number(r.calls),
+            ms_per_table: r.ms / n,
+          }));
         }
         profile = (
           await db.query<{ f: string; calls: string; self: number; total: number }>(
@@ -177,21 +206,44 @@ export async function maintenance(ctx: Ctx): Promise<Section> {
       const xs = results[String(n)]?.[c]?.[mode]?.[kind];
       return xs?.length ? median(xs) : NaN;
     };
-    const table = { head: ['tables', 'run', 'way', 'partkeeper (ms)', 'pg_partman (ms)', 'pg_partman ÷ partkeeper (> 1: partkeeper faster)', 'partkeeper per table (ms)'], rows: [] as string[][] };
+    const table = {
+      head: [
+        'tables',
+        'run',
+        'way',
+        'partkeeper (ms)',
+        'pg_partman (ms)',
+        'pg_partman ÷ partkeeper (> 1: partkeeper faster)',
+        'partkeeper per table (ms)',
+      ],
+      rows: [] as string[][],
+    };
     for (const n of sizes) {
       for (const kind of ['idle', 'create'] as const) {
         for (const mode of ['function', 'procedure'] as const) {
           const pk = get(n, 'partkeeper', mode, kind);
           const pm = get(n, 'pg_partman', mode, kind);
-          table.rows.push([String(n), kind === 'idle' ? 'nothing to do' : `creating ${n} partition(s)`, mode, fmt(pk, 1), fmt(pm, 1), fmt(ratio(pm, pk), 2), fmt(pk / n, 2)]);
+          table.rows.push([
+            String(n),
+            kind === 'idle' ? 'nothing to do' : `creating ${n} partition(s)`,
+            mode,
+            fmt(pk, 1),
+            fmt(pm, 1),
+            fmt(ratio(pm, pk), 2),
+            fmt(pk / n, 2),
+          ]);
         }
       }
     }
     s.tables.push(table);
     s.tables.push({
-      caption: 'partkeeper\'s cost per table as the number of tables grows (procedure, a commit after every table):',
+      caption: "partkeeper's cost per table as the number of tables grows (procedure, a commit after every table):",
       head: ['tables', 'nothing to do, ms per table', 'creating one partition each, ms per table'],
-      rows: perTableSizes.map((n) => [String(n), fmt(get(n, 'partkeeper', 'procedure', 'idle') / n, 3), fmt(get(n, 'partkeeper', 'procedure', 'create') / n, 2)]),
+      rows: perTableSizes.map((n) => [
+        String(n),
+        fmt(get(n, 'partkeeper', 'procedure', 'idle') / n, 3),
+        fmt(get(n, 'partkeeper', 'procedure', 'create') / n, 2),
+      ]),
     });
     if (profile.length) {
       s.tables.push({
@@ -215,9 +267,13 @@ export async function maintenance(ctx: Ctx): Promise<Section> {
       s.targets.push({
         name: `maintenance with nothing to do, ${big} tables (${mode})`,
         goal: '≥ 3 × faster than pg_partman',
-        measured: ctx.partman ? `${fmt(speedup, 2)} × (partkeeper ${fmt(pkIdle, 0)} ms, pg_partman ${fmt(pmIdle, 0)} ms)` : `partkeeper ${fmt(pkIdle, 0)} ms; pg_partman not installed`,
+        measured: ctx.partman
+          ? `${fmt(speedup, 2)} × (partkeeper ${fmt(pkIdle, 0)} ms, pg_partman ${fmt(pmIdle, 0)} ms)`
+          : `partkeeper ${fmt(pkIdle, 0)} ms; pg_partman not installed`,
         met: ctx.partman ? speedup >= 3 : null,
-        ...(!ctx.partman && { note: 'pg_partman was not part of this run (not installed, or --without-partman): install postgresql-15-partman to measure it.' }),
+        ...(!ctx.partman && {
+          note: 'pg_partman was not part of this run (not installed, or --without-partman): install postgresql-15-partman to measure it.',
+        }),
         ...(ctx.partman && speedup < 3 && { note: idleNote(speedup, pkIdle, pmIdle, big, profile, statements) }),
       });
       const pkCreate = get(big, 'partkeeper', mode, 'create');
@@ -226,14 +282,17 @@ export async function maintenance(ctx: Ctx): Promise<Section> {
       s.targets.push({
         name: `maintenance creating one partition per table, ${big} tables (${mode})`,
         goal: 'at least as fast as pg_partman',
-        measured: ctx.partman ? `${fmt(c, 2)} × (partkeeper ${fmt(pkCreate, 0)} ms, pg_partman ${fmt(pmCreate, 0)} ms)` : `partkeeper ${fmt(pkCreate, 0)} ms; pg_partman not installed`,
+        measured: ctx.partman
+          ? `${fmt(c, 2)} × (partkeeper ${fmt(pkCreate, 0)} ms, pg_partman ${fmt(pmCreate, 0)} ms)`
+          : `partkeeper ${fmt(pkCreate, 0)} ms; pg_partman not installed`,
         met: ctx.partman ? c >= 1 : null,
-        ...(ctx.partman && c < 1 && {
-          note:
-            `missed: partkeeper takes ${fmt(pkCreate / big, 2)} ms a table where pg_partman takes ${fmt(pmCreate / big, 2)} ms. partkeeper makes each partition as a standalone table and ATTACHes it ` +
-            '(SHARE UPDATE EXCLUSIVE: readers never wait) where pg_partman issues CREATE TABLE ... PARTITION OF (ACCESS EXCLUSIVE), runs each statement as the table\'s owner, and keeps ' +
-            'every step in its own subtransaction so that one refused step fails alone; in one transaction over many tables each subtransaction hands its locks over to the next level, which costs more the more locks the transaction holds.',
-        }),
+        ...(ctx.partman &&
+          c < 1 && {
+            note:
+              `missed: partkeeper takes ${fmt(pkCreate / big, 2)} ms a table where pg_partman takes ${fmt(pmCreate / big, 2)} ms. partkeeper makes each partition as a standalone table and ATTACHes it ` +
+              "(SHARE UPDATE EXCLUSIVE: readers never wait) where pg_partman issues CREATE TABLE ... PARTITION OF (ACCESS EXCLUSIVE), runs each statement as the table's owner, and keeps " +
+              'every step in its own subtransaction so that one refused step fails alone; in one transaction over many tables each subtransaction hands its locks over to the next level, which costs more the more locks the transaction holds.',
+          }),
       });
     }
     const perTable = perTableSizes.map((n) => get(n, 'partkeeper', 'procedure', 'idle') / n).filter((x) => Number.isFinite(x));
@@ -241,7 +300,10 @@ export async function maintenance(ctx: Ctx): Promise<Section> {
     s.targets.push({
       name: `cost per table with nothing to do, 100 to ${perTableSizes.at(-1)} tables`,
       goal: 'flat',
-      measured: `${perTable.slice(1).map((x) => fmt(x, 3)).join(', ')} ms per table (highest ÷ lowest ${fmt(flat, 2)})`,
+      measured: `${perTable
+        .slice(1)
+        .map((x) => fmt(x, 3))
+        .join(', ')} ms per table (highest ÷ lowest ${fmt(flat, 2)})`,
       met: flat <= 2,
     });
     s.data = { sizes, perTableSizes, rounds: sizes.map(roundsFor), milliseconds: results, profile, statements };
@@ -273,12 +335,19 @@ function idleNote(
     out.push(
       `Reading the partitions' bounds (\`partition_bounds\`, ${fmt(bounds.calls / n, 0)} calls a table, each parsing \`pg_get_expr\` text through \`key_value\` for every partition) ` +
         `takes ${fmt(bounds.ms_per_table, 2)} ms a table` +
-        (callers.length ? `, and the ${callers.length} queries built on it (which periods to make, the horizon, gaps, expiry) ${fmt(callers.reduce((x, st) => x + st.ms_per_table, 0), 2)} ms with it.` : '.'),
+        (callers.length
+          ? `, and the ${callers.length} queries built on it (which periods to make, the horizon, gaps, expiry) ${fmt(
+              callers.reduce((x, st) => x + st.ms_per_table, 0),
+              2,
+            )} ms with it.`
+          : '.'),
     );
   }
   const helpers = profile.filter((f) => !/^maintain_(table|all)$/.test(f.function)).slice(0, 3);
   if (helpers.length) {
-    out.push(`Among the helpers: ${helpers.map((f) => `\`${f.function}\` ${fmt(f.calls / n, 0)} call(s) a table, ${fmt(f.self_ms_per_table, 2)} ms`).join('; ')}.`);
+    out.push(
+      `Among the helpers: ${helpers.map((f) => `\`${f.function}\` ${fmt(f.calls / n, 0)} call(s) a table, ${fmt(f.self_ms_per_table, 2)} ms`).join('; ')}.`,
+    );
   }
   out.push(
     'What would close it: one query over the catalog for all tables that reads every bound once (from `relpartbound`, without parsing text) and settles "nothing to do" ' +

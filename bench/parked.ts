@@ -1,8 +1,24 @@
 // 7. Parked rows: rows kept in the DEFAULT partition because they lie outside the drain window
 // (a bogus year, data older than the window) are scanned by every ATTACH. A writer inserting into an
 // existing partition must not wait for that scan while maintenance premakes an empty month.
-import type { Db } from '../harness/db.ts';
-import { connect, dropDatabase, fmt, fmtInt, freshDatabase, handPartitions, livechatShape, median, monthStart, rotation, section, sleep, timed, type Ctx, type Section } from './lib.ts';
+import type { Db } from '../src/db.ts';
+import {
+  connect,
+  dropDatabase,
+  fmt,
+  fmtInt,
+  freshDatabase,
+  handPartitions,
+  livechatShape,
+  median,
+  monthStart,
+  rotation,
+  section,
+  sleep,
+  timed,
+  type Ctx,
+  type Section,
+} from './lib.ts';
 
 type Contender = 'partkeeper' | 'share_attach';
 const LABEL: Record<Contender, string> = {
@@ -26,7 +42,9 @@ async function setUp(db: Db, parked: number): Promise<void> {
 async function premake(db: Db, c: Contender): Promise<number> {
   if (c === 'partkeeper') {
     const { ms } = await timed(() => db.query(`select partkeeper.create_partition('pk_parked', $1::date)`, [monthStart(3).slice(0, 10)]));
-    const made = await db.one<{ n: number }>(`select count(*)::int as n from partkeeper.partition_bounds('pk_parked') where not is_default`);
+    const made = await db.one<{ n: number }>(
+      `select count(*)::int as n from partkeeper.partition_bounds('pk_parked') where not is_default`,
+    );
     if (made.n !== 4) throw new Error(`partkeeper made no partition: ${made.n} partitions`);
     return ms;
   }
@@ -84,21 +102,27 @@ export async function parked(ctx: Ctx): Promise<Section> {
           const left = await db.one<{ n: number }>(`select count(*)::int as n from only pk_parked_default`);
           if (left.n !== n) throw new Error(`${c}: ${left.n} rows in DEFAULT after the premake, expected the ${n} parked`);
           if (r.inserts < 10) throw new Error(`${c}: the writer made only ${r.inserts} inserts`);
-          (((worst[String(n)] ??= {} as Record<Contender, number[]>)[c]) ??= []).push(r.worstMs);
-          (((premakeMs[String(n)] ??= {} as Record<Contender, number[]>)[c]) ??= []).push(r.premakeMs);
-          ctx.log(`  parked ${fmtInt(n)} rows, ${c} round ${round + 1}: worst insert ${fmt(r.worstMs, 1)} ms, premake ${fmt(r.premakeMs, 1)} ms (${r.inserts} inserts)`);
+          ((worst[String(n)] ??= {} as Record<Contender, number[]>)[c] ??= []).push(r.worstMs);
+          ((premakeMs[String(n)] ??= {} as Record<Contender, number[]>)[c] ??= []).push(r.premakeMs);
+          ctx.log(
+            `  parked ${fmtInt(n)} rows, ${c} round ${round + 1}: worst insert ${fmt(r.worstMs, 1)} ms, premake ${fmt(r.premakeMs, 1)} ms (${r.inserts} inserts)`,
+          );
         }
       }
     }
     s.method.push(
       `A table of the \`livechat_messages\` shape with this month and the next two, and N rows parked in its DEFAULT partition, dated four years back (outside the drain window), N = ${sizes.map(fmtInt).join(', ')}. ` +
-        'A writer inserts one row at a time into the current month (its own partition), every 2 ms, and records each insert\'s time; meanwhile the empty partition for the month after the premade ones is made, once, by each contender. ' +
+        "A writer inserts one row at a time into the current month (its own partition), every 2 ms, and records each insert's time; meanwhile the empty partition for the month after the premade ones is made, once, by each contender. " +
         `Reported: the worst insert of the writer, the median over ${rounds} round(s), contenders alternating; and how long making the partition took. lock_timeout ${LOCK_TIMEOUT_MS} ms.`,
-      'Contenders: ' + contenders.map((c) => `**${c}**: ${LABEL[c]}`).join('; ') + '.',
+      `Contenders: ${contenders.map((c) => `**${c}**: ${LABEL[c]}`).join('; ')}.`,
     );
-    const table = { head: ['parked rows', 'contender', 'worst insert (ms, median)', 'making the partition (ms, median)'], rows: [] as string[][] };
+    const table = {
+      head: ['parked rows', 'contender', 'worst insert (ms, median)', 'making the partition (ms, median)'],
+      rows: [] as string[][],
+    };
     for (const n of sizes) {
-      for (const c of contenders) table.rows.push([fmtInt(n), c, fmt(median(worst[String(n)]![c]), 1), fmt(median(premakeMs[String(n)]![c]), 1)]);
+      for (const c of contenders)
+        table.rows.push([fmtInt(n), c, fmt(median(worst[String(n)]![c]), 1), fmt(median(premakeMs[String(n)]![c]), 1)]);
     }
     s.tables.push(table);
     const big = String(sizes.at(-1));

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { openPostgres } from '../harness/postgres.ts';
+import { openPostgres } from '../src/postgres.ts';
 import { startServer } from '../harness/server.ts';
 import { benefits } from './benefits.ts';
 import { conversion } from './conversion.ts';
@@ -43,11 +43,14 @@ function parseArgs(argv: string[]): { smoke: boolean; only: string[] | null; out
     const a = argv[i]!;
     if (a === '--smoke') smoke = true;
     else if (a === '--without-partman') partman = false;
-    else if (a === '--only' || a.startsWith('--only=')) only = (a.includes('=') ? a.split('=')[1]! : argv[++i] ?? '').split(',').filter(Boolean);
-    else if (a === '--out' || a.startsWith('--out=')) out = a.includes('=') ? a.split('=')[1]! : argv[++i] ?? null;
-    else if (a === '--root' || a.startsWith('--root=')) root = a.includes('=') ? a.split('=')[1]! : argv[++i] ?? null;
+    else if (a === '--only' || a.startsWith('--only='))
+      only = (a.includes('=') ? a.split('=')[1]! : (argv[++i] ?? '')).split(',').filter(Boolean);
+    else if (a === '--out' || a.startsWith('--out=')) out = a.includes('=') ? a.split('=')[1]! : (argv[++i] ?? null);
+    else if (a === '--root' || a.startsWith('--root=')) root = a.includes('=') ? a.split('=')[1]! : (argv[++i] ?? null);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: tsx bench/run.ts [--smoke] [--only ${TASKS.map((t) => t.id).join(',')}] [--out DIR] [--root CHECKOUT] [--without-partman]\n`);
+      process.stdout.write(
+        `usage: tsx bench/run.ts [--smoke] [--only ${TASKS.map((t) => t.id).join(',')}] [--out DIR] [--root CHECKOUT] [--without-partman]\n`,
+      );
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument ${a}\n`);
@@ -110,7 +113,8 @@ const skipped: string[] = [];
 let info: RunInfo | undefined;
 try {
   const partman = args.partman
-    ? ((await admin.query<{ v: string }>(`select default_version as v from pg_available_extensions where name = 'pg_partman'`))[0]?.v ?? null)
+    ? ((await admin.query<{ v: string }>(`select default_version as v from pg_available_extensions where name = 'pg_partman'`))[0]?.v ??
+      null)
     : null;
   if (!partman) {
     const line = args.partman
@@ -126,7 +130,9 @@ try {
   const pkVersion = (await probe.one<{ v: string }>('select partkeeper.version()::text as v')).v;
   await probe.close();
   await dropDatabase(ctx, probeName);
-  const pgliteVersion = (JSON.parse(readFileSync(path.join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string }).version;
+  const pgliteVersion = (
+    JSON.parse(readFileSync(path.join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string }
+  ).version;
   // What is benchmarked is sql/ (and the harness that installs it): say when it differs from the commit.
   const dirty = sh('git', ['status', '--porcelain', '--', 'sql', 'harness'], sqlRoot) !== '';
   const commit = `${sh('git', ['rev-parse', '--short', 'HEAD'], sqlRoot) || 'unknown'}${dirty ? ' with uncommitted changes under sql/ or harness/' : ''}${sqlRoot !== root ? ` (SQL from ${sqlRoot})` : ''}`;
@@ -159,7 +165,7 @@ try {
       CPU: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
       memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
       OS: `${osName}, Linux ${os.release()}`,
-      load: 'shared with other work; the 1-minute load average at the start was ' + os.loadavg()[0]!.toFixed(2),
+      load: `shared with other work; the 1-minute load average at the start was ${os.loadavg()[0]!.toFixed(2)}`,
     },
     versions: {
       PostgreSQL: pgVersion.split(' on ')[0]!,
@@ -187,15 +193,18 @@ try {
 if (info) {
   const outDir = args.out ?? (args.smoke ? path.join(os.tmpdir(), 'partkeeper-bench-smoke') : path.join(benchDir, 'results'));
   mkdirSync(outDir, { recursive: true });
-  for (const s of sections) for (const f of s.files ?? []) {
-    f.name = `${info.date}-${f.name}`;
-    writeFileSync(path.join(outDir, f.name), f.content);
-  }
+  for (const s of sections)
+    for (const f of s.files ?? []) {
+      f.name = `${info.date}-${f.name}`;
+      writeFileSync(path.join(outDir, f.name), f.content);
+    }
   const base = path.join(outDir, info.date);
   writeFileSync(`${base}.md`, renderMarkdown(info, sections));
   writeFileSync(`${base}.json`, renderJson(info, sections));
   say(`results: ${base}.md, ${base}.json`);
-  for (const s of sections) for (const t of s.targets) say(`  ${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (goal ${t.goal})`);
+  for (const s of sections)
+    for (const t of s.targets)
+      say(`  ${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (goal ${t.goal})`);
 }
 if (failures.length) {
   say(`${failures.length} benchmark(s) failed: ${failures.map((f) => f.task).join(', ')}`);
@@ -207,7 +216,10 @@ function findPgBin(): string {
   const candidates = [
     process.env.PG_BIN,
     ...(existsSync('/usr/lib/postgresql')
-      ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)).map((v) => `/usr/lib/postgresql/${v}/bin`)
+      ? readdirSync('/usr/lib/postgresql')
+          .filter((v) => /^\d+$/.test(v))
+          .sort((a, b) => Number(b) - Number(a))
+          .map((v) => `/usr/lib/postgresql/${v}/bin`)
       : []),
     sh('pg_config', ['--bindir']),
   ];

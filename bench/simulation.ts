@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Db } from '../harness/db.ts';
-import { applyBundle, repoRoot } from '../harness/manifest.ts';
-import { openPglite } from '../harness/pglite.ts';
+import type { Db } from '../src/db.ts';
+import { applyBundle, repoRoot } from '../src/bundle.ts';
+import { openPglite } from '../src/pglite.ts';
 import { dropDatabase, emptyDatabase, fmt, freshDatabase, median, rotation, section, timed, type Ctx, type Section } from './lib.ts';
 
 type Engine = 'PGlite' | 'server';
@@ -27,7 +27,9 @@ async function boundaries(db: Db, months: number): Promise<number> {
   const { ms } = await timed(async () => {
     for (let k = 1; k <= months; k++) {
       await db.query(`select set_config('partkeeper.now', $1, false)`, [month(k)]);
-      const { r } = await db.one<{ r: { created: unknown[]; status: string } }>(`select partkeeper.maintain_table('livechat_messages') as r`);
+      const { r } = await db.one<{ r: { created: unknown[]; status: string } }>(
+        `select partkeeper.maintain_table('livechat_messages') as r`,
+      );
       if (r.created.length !== 1) throw new Error(`month ${month(k)}: ${r.created.length} partitions created, expected 1 (${r.status})`);
     }
   });
@@ -44,7 +46,10 @@ interface SimulatorReport {
   violation?: unknown;
 }
 interface Simulator {
-  simulate(s: unknown, o: { db: Db; install?: (db: Db) => Promise<void>; overrides?: { months?: number }; shrinkSeconds?: number }): Promise<SimulatorReport>;
+  simulate(
+    s: unknown,
+    o: { db: Db; install?: (db: Db) => Promise<void>; overrides?: { months?: number }; shrinkSeconds?: number },
+  ): Promise<SimulatorReport>;
   loadScenario(name?: string): unknown;
   DEFAULT_SCENARIO?: string;
 }
@@ -53,7 +58,8 @@ async function loadSimulator(): Promise<Simulator | string> {
   const entry = path.join(repoRoot, 'harness/simulate/index.ts');
   if (!existsSync(entry)) return 'the simulator (harness/simulate/) is not in this tree';
   const m = (await import(pathToFileURL(entry).href)) as Partial<Simulator>;
-  if (typeof m.simulate !== 'function' || typeof m.loadScenario !== 'function') return 'harness/simulate/index.ts does not export simulate() and loadScenario()';
+  if (typeof m.simulate !== 'function' || typeof m.loadScenario !== 'function')
+    return 'harness/simulate/index.ts does not export simulate() and loadScenario()';
   return m as Simulator;
 }
 
@@ -90,12 +96,19 @@ export async function simulation(ctx: Ctx): Promise<Section> {
     for (let round = 0; round < rounds; round++) {
       for (const engine of rotation(ENGINES, round)) {
         const r = await withEngine(ctx, engine, false, (db) =>
-          simulator.simulate(scenario, { db, install: (d) => applyBundle(d, ctx.root), overrides: { months: simMonths }, shrinkSeconds: 0 }),
+          simulator.simulate(scenario, {
+            db,
+            install: (d) => applyBundle(d, ctx.root),
+            overrides: { months: simMonths },
+            shrinkSeconds: 0,
+          }),
         );
         if (!r.ok) throw new Error(`the simulation found a violation on ${engine}: ${JSON.stringify(r.violation).slice(0, 500)}`);
         scenarioName = r.scenario.name;
         sim[engine].push({ ms: r.durationMs, steps: r.steps.run });
-        ctx.log(`  simulation ${engine} round ${round + 1}: ${simMonths} simulated month(s) in ${fmt(r.durationMs / 1000, 1)} s (${r.steps.run} steps)`);
+        ctx.log(
+          `  simulation ${engine} round ${round + 1}: ${simMonths} simulated month(s) in ${fmt(r.durationMs / 1000, 1)} s (${r.steps.run} steps)`,
+        );
       }
     }
   } else {
@@ -114,7 +127,7 @@ export async function simulation(ctx: Ctx): Promise<Section> {
     s.method.push(
       `**Simulated months per second**: the simulator (\`simulate()\` from harness/simulate/) plays its default scenario, \`${scenarioName}\`, cut to ${simMonths} month(s) ` +
         '(its traffic from five time zones, month-end bursts, maintenance every few simulated hours as pg_cron would run it, and every invariant checked after each step), ' +
-        'on a fresh database each time: an in-process PGlite (`openPglite()`) and an empty database on the benchmark\'s PostgreSQL 15 server. ' +
+        "on a fresh database each time: an in-process PGlite (`openPglite()`) and an empty database on the benchmark's PostgreSQL 15 server. " +
         `The time is the simulator's own \`durationMs\`, which includes installing partkeeper and setting the scenario up. ${rounds} round(s), engines alternating; medians.`,
     );
     s.tables.push({
@@ -126,7 +139,9 @@ export async function simulation(ctx: Ctx): Promise<Section> {
       }),
     });
   } else {
-    s.method.push(`${simulator[0]!.toUpperCase()}${simulator.slice(1)}, so simulated months per second could not be measured; the next measurement is the step a simulator is built on.`);
+    s.method.push(
+      `${simulator[0]!.toUpperCase()}${simulator.slice(1)}, so simulated months per second could not be measured; the next measurement is the step a simulator is built on.`,
+    );
   }
   s.method.push(
     '**Maintenance runs across a simulated month boundary per second**: on a fresh database with partkeeper installed (the install creates and registers `livechat_messages`), ' +

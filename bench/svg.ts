@@ -12,7 +12,11 @@ export interface Panel {
 
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-export function latencyChart(title: string, panels: Panel[], opts: { seconds: number; legend: { label: string; color: string; dashed?: boolean }[] }): string {
+export function latencyChart(
+  title: string,
+  panels: Panel[],
+  opts: { seconds: number; legend: { label: string; color: string; dashed?: boolean }[] },
+): string {
   const W = 900;
   const panelH = 200;
   const left = 64;
@@ -38,15 +42,20 @@ export function latencyChart(title: string, panels: Panel[], opts: { seconds: nu
   const all = panels.flatMap((p) => [...p.series.flatMap((s) => s.points.map((x) => x.ms)), ...p.rules.map((r) => r.ms)]);
   const lo = 0.1;
   const hi = Math.max(10, ...all) * 1.2;
-  const y = (ms: number, y0: number) => y0 + panelH - ((Math.log10(Math.max(lo, ms)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * panelH;
+  const y = (ms: number, y0: number) =>
+    y0 + panelH - ((Math.log10(Math.max(lo, ms)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * panelH;
   const x = (t: number) => left + (Math.max(0, Math.min(opts.seconds, t)) / opts.seconds) * (W - left - right);
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${left}" y="18" font-size="14" font-weight="bold">${esc(title)}</text>`);
   for (const { x: lx, line, l } of legendLines) {
     const ly = 33 + line * 16;
-    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 18}" y2="${ly}" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+    out.push(
+      `<line x1="${lx}" y1="${ly}" x2="${lx + 18}" y2="${ly}" stroke="${l.color}" stroke-width="2"${l.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+    );
     out.push(`<text x="${lx + 22}" y="${ly + 4}">${esc(l.label)}</text>`);
   }
   panels.forEach((p, i) => {
@@ -64,11 +73,15 @@ export function latencyChart(title: string, panels: Panel[], opts: { seconds: nu
     }
     for (const m of p.marks) {
       const [a, b] = m.half === 'top' ? [y0, y0 + panelH / 2] : m.half === 'bottom' ? [y0 + panelH / 2, y0 + panelH] : [y0, y0 + panelH];
-      out.push(`<line x1="${x(m.t).toFixed(1)}" y1="${a}" x2="${x(m.t).toFixed(1)}" y2="${b}" stroke="${m.color}" stroke-width="1.2"${m.dashed ? ' stroke-dasharray="3 3"' : ''} opacity="0.85"/>`);
+      out.push(
+        `<line x1="${x(m.t).toFixed(1)}" y1="${a}" x2="${x(m.t).toFixed(1)}" y2="${b}" stroke="${m.color}" stroke-width="1.2"${m.dashed ? ' stroke-dasharray="3 3"' : ''} opacity="0.85"/>`,
+      );
     }
     for (const r of p.rules) {
       const yy = y(r.ms, y0);
-      out.push(`<line x1="${left}" y1="${yy.toFixed(1)}" x2="${W - right}" y2="${yy.toFixed(1)}" stroke="${r.color}" stroke-dasharray="6 4"/>`);
+      out.push(
+        `<line x1="${left}" y1="${yy.toFixed(1)}" x2="${W - right}" y2="${yy.toFixed(1)}" stroke="${r.color}" stroke-dasharray="6 4"/>`,
+      );
       out.push(`<text x="${W - right - 4}" y="${(yy - 4).toFixed(1)}" text-anchor="end" fill="${r.color}">${esc(r.label)}</text>`);
     }
     for (const s of p.series) {

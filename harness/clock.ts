@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import type { Db } from '../src/db.ts';
 
 /** Session-level fake "now" for partkeeper (null or '' = real time again). */
 export async function setClock(db: Db, at: string | null): Promise<void> {

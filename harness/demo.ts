@@ -1,9 +1,9 @@
 // `npm run demo`: partkeeper on an embedded PGlite, across a simulated month boundary.
 // Everything it shows is done by the SQL bundle; this file only sets the clock, inserts and prints.
-import type { Db } from './db.ts';
+import type { Db } from '../src/db.ts';
 import { setClock } from './clock.ts';
-import { applyBundle } from './manifest.ts';
-import { openPglite } from './pglite.ts';
+import { applyBundle } from '../src/bundle.ts';
+import { openPglite } from '../src/pglite.ts';
 
 type Maintenance = {
   status: string;
@@ -42,7 +42,9 @@ try {
   const { version } = await db.one<{ version: string }>('select version()');
   say(`partkeeper demo on embedded ${version.split(' on ')[0]}`);
   await applyBundle(db);
-  say(`installed partkeeper ${(await db.one<{ v: string }>('select partkeeper.version() as v')).v}: sql/install.sql, applied as psql would`);
+  say(
+    `installed partkeeper ${(await db.one<{ v: string }>('select partkeeper.version() as v')).v}: sql/install.sql, applied as psql would`,
+  );
 
   await maintain(db, '2025-09-30 23:50:00+00');
 

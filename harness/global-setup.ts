@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
-import { dropDatabase, openPostgres } from './postgres.ts';
+import { dropDatabase, openPostgres } from '../src/postgres.ts';
 import { startServer } from './server.ts';
 import type { ServerInfo } from './testing.ts';
 

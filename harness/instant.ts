@@ -26,7 +26,9 @@ const floorDiv = (a: bigint, b: bigint): bigint => {
 
 /** Parses what PostgreSQL or a scenario writes: ISO 8601 or `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]`. */
 export function parseInstant(text: string): Micros {
-  const m = /^(\d{4,})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
+  const m = /^(\d{4,})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+    text.trim(),
+  );
   if (!m) throw new Error(`not a timestamp: ${JSON.stringify(text)}`);
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
@@ -88,8 +90,7 @@ export function addDuration(us: Micros, d: Duration): Micros {
     moved.setUTCFullYear(year, month0, day);
     out = BigInt(moved.getTime()) * 1000n + rest;
   }
-  const fixed =
-    (d.days ?? 0) * 86_400e6 + (d.hours ?? 0) * 3_600e6 + (d.minutes ?? 0) * 60e6 + (d.seconds ?? 0) * 1e6 + (d.micros ?? 0);
+  const fixed = (d.days ?? 0) * 86_400e6 + (d.hours ?? 0) * 3_600e6 + (d.minutes ?? 0) * 60e6 + (d.seconds ?? 0) * 1e6 + (d.micros ?? 0);
   return out + BigInt(Math.round(fixed));
 }
 

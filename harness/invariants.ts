@@ -6,7 +6,7 @@
 //
 // The checked table has the shape of livechat_messages: a bigint `id` that identifies a row and a
 // timestamptz `created_at` partition key. `table` is a trusted SQL name (it is interpolated).
-import type { Db } from './db.ts';
+import type { Db } from '../src/db.ts';
 import { formatInstant, type Micros } from './instant.ts';
 
 export type InvariantId =
@@ -82,7 +82,8 @@ export const INVARIANTS: Record<InvariantId, { when: 'always' | 'settled'; rule:
   'log-complete': {
     when: 'always',
     rule: 'every partition partkeeper made has its create_partition row in partkeeper.log (the DEFAULT its create_default row), and every logged creation exists with the logged bounds until it is retired',
-    inspect: (t) => `select action, partition_name, detail from partkeeper.log where to_regclass(table_name) = '${t}'::regclass order by id`,
+    inspect: (t) =>
+      `select action, partition_name, detail from partkeeper.log where to_regclass(table_name) = '${t}'::regclass order by id`,
   },
   'maintenance-settles': {
     when: 'settled',
@@ -290,7 +291,16 @@ export class Checker {
       [table],
     );
     if (digest === this.#digest) return this.#partitions;
-    const rows = await this.db.query<{ oid: number; name: string; is_default: boolean; lower: string | null; upper: string | null; aligned: boolean | null; logged: boolean; zone: string }>(
+    const rows = await this.db.query<{
+      oid: number;
+      name: string;
+      is_default: boolean;
+      lower: string | null;
+      upper: string | null;
+      aligned: boolean | null;
+      logged: boolean;
+      zone: string;
+    }>(
       `select b.partition::oid::int as oid, b.partition::text as name, b.is_default,
               ${US('b.lower')} as lower, ${US('b.upper')} as upper,
               p.lower = b.lower and p.upper = b.upper as aligned,
@@ -362,7 +372,10 @@ export class Checker {
     for (const g of groups) {
       const p = partitions.find((q) => q.oid === g.rel);
       if (!p) {
-        violations.push({ invariant: 'rows-placed', message: `${g.n} row(s) in relation ${g.rel}, which partition_bounds() does not list` });
+        violations.push({
+          invariant: 'rows-placed',
+          message: `${g.n} row(s) in relation ${g.rel}, which partition_bounds() does not list`,
+        });
       } else if (!p.isDefault) {
         const lo = BigInt(g.lo);
         const hi = BigInt(g.hi);
@@ -378,9 +391,13 @@ export class Checker {
     let defaultRows: DefaultRow[] = [];
     if (def && byRelation.get(def.oid)) {
       defaultRows = (
-        await this.db.query<{ id: number; at: string }>(`select id::int as id, ${US('created_at')} as at from only ${def.name} order by created_at, id`)
+        await this.db.query<{ id: number; at: string }>(
+          `select id::int as id, ${US('created_at')} as at from only ${def.name} order by created_at, id`,
+        )
       ).map((r) => ({ id: r.id, at: BigInt(r.at) }));
-      const covered = defaultRows.filter((r) => ranged.some((p) => (p.lower === null || r.at >= p.lower) && (p.upper === null || r.at < p.upper)));
+      const covered = defaultRows.filter((r) =>
+        ranged.some((p) => (p.lower === null || r.at >= p.lower) && (p.upper === null || r.at < p.upper)),
+      );
       if (covered.length) {
         violations.push({
           invariant: 'rows-placed',
@@ -406,7 +423,8 @@ export class Checker {
     for (const [id, at] of ledger.entries()) {
       const got = seen.get(id);
       if (!got) lost.push(`${id} (${formatInstant(at)})`);
-      else if (got.length > 1 || got[0]!.n > 1) duplicated.push(`${id} (${got.map((g) => `${g.n}x ${formatInstant(g.at)} in ${g.rel}`).join(', ')})`);
+      else if (got.length > 1 || got[0]!.n > 1)
+        duplicated.push(`${id} (${got.map((g) => `${g.n}x ${formatInstant(g.at)} in ${g.rel}`).join(', ')})`);
       else if (got[0]!.at !== at) changed.push(`${id} (${formatInstant(at)} -> ${formatInstant(got[0]!.at)})`);
     }
     for (const [id, got] of seen) if (ledger.at(id) === undefined) strangers.push(`${id} (${formatInstant(got[0]!.at)})`);
@@ -447,7 +465,10 @@ export class Checker {
     for (let i = 1; i < ranged.length; i++) {
       const [a, b] = [ranged[i - 1]!, ranged[i]!];
       if (a.upper !== null && b.lower !== null && b.lower > a.upper && a.upper < to && (floor === null || b.lower > floor)) {
-        out.push({ invariant: 'partitions-contiguous', message: `gap from ${formatInstant(a.upper)} to ${formatInstant(b.lower)} (the horizon target is ${formatInstant(to)})` });
+        out.push({
+          invariant: 'partitions-contiguous',
+          message: `gap from ${formatInstant(a.upper)} to ${formatInstant(b.lower)} (the horizon target is ${formatInstant(to)})`,
+        });
       }
     }
     const inWindow = defaultRows.filter((r) => r.at >= wFrom && r.at < wTo);
@@ -473,19 +494,28 @@ export function partitionViolations(
   const ranged = partitions.filter((p) => !p.isDefault);
   for (const p of ranged) {
     if (!p.aligned) {
-      out.push({ invariant: 'partitions-aligned', message: `${p.name} [${show(p.lower)}, ${show(p.upper)}) is not one whole period of the table (zone ${o.zone})` });
+      out.push({
+        invariant: 'partitions-aligned',
+        message: `${p.name} [${show(p.lower)}, ${show(p.upper)}) is not one whole period of the table (zone ${o.zone})`,
+      });
     }
   }
   for (let i = 1; i < ranged.length; i++) {
     const [a, b] = [ranged[i - 1]!, ranged[i]!];
     if (a.upper === null || (b.lower !== null && b.lower < a.upper)) {
-      out.push({ invariant: 'partitions-disjoint', message: `${a.name} [${show(a.lower)}, ${show(a.upper)}) overlaps ${b.name} [${show(b.lower)}, ${show(b.upper)})` });
+      out.push({
+        invariant: 'partitions-disjoint',
+        message: `${a.name} [${show(a.lower)}, ${show(a.upper)}) overlaps ${b.name} [${show(b.lower)}, ${show(b.upper)})`,
+      });
     }
   }
   const unlogged = partitions.filter((p) => !p.logged && !o.foreign.has(p.name)).map((p) => p.name);
   if (unlogged.length) out.push({ invariant: 'log-complete', message: `no creation logged for ${unlogged.join(', ')}` });
   if (o.logProblems.length) {
-    out.push({ invariant: 'log-complete', message: `logged creations without a partition of those bounds: ${o.logProblems.slice(0, 5).join(', ')}` });
+    out.push({
+      invariant: 'log-complete',
+      message: `logged creations without a partition of those bounds: ${o.logProblems.slice(0, 5).join(', ')}`,
+    });
   }
   return out;
 }

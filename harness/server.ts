@@ -1,5 +1,18 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import {
+  accessSync,
+  chownSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +56,11 @@ function findBinDir(explicit?: string): string {
     throw new Error(`PostgreSQL binaries (initdb, postgres) not found in ${wanted}`);
   }
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const v of versions) if (ok(path.join(root, v, 'bin'))) return path.join(root, v, 'bin');
   try {
     const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
@@ -157,7 +174,9 @@ async function waitReady(url: string, exited: Promise<unknown>, logFile: string)
       // Refused until the socket exists; 57P03 while starting up / recovering.
       if (dead || Date.now() > deadline) {
         const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
-        throw new Error(`PostgreSQL did not become ready (${dead ? 'it exited' : 'timeout'}): ${(e as Error).message}\n--- ${logFile} ---\n${log}`);
+        throw new Error(
+          `PostgreSQL did not become ready (${dead ? 'it exited' : 'timeout'}): ${(e as Error).message}\n--- ${logFile} ---\n${log}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

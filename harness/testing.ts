@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it, onTestFinished, type TestFunction } from 'vitest';
-import { DbError, type Db } from './db.ts';
-import { applyBundle } from './manifest.ts';
-import { openPglite } from './pglite.ts';
-import { dropDatabase, openPostgres, withDatabase } from './postgres.ts';
+import { DbError, type Db } from '../src/db.ts';
+import { applyBundle } from '../src/bundle.ts';
+import { openPglite } from '../src/pglite.ts';
+import { dropDatabase, openPostgres, withDatabase } from '../src/postgres.ts';
 import { startServer, type Server } from './server.ts';
 
-export { DbError, type Db, type Notice } from './db.ts';
+export { DbError, type Db, type Notice } from '../src/db.ts';
 export { setClock, setDatabaseClock } from './clock.ts';
-export { applyBundle, bundleScript, manifestFiles, repoRoot } from './manifest.ts';
+export { applyBundle, bundleScript, manifestFiles, repoRoot } from '../src/bundle.ts';
 
 /** What the postgres project's globalSetup hands to test workers. */
 export interface ServerInfo {

@@ -4,15 +4,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { archivePartition, type Manifest } from '../harness/archive.ts';
-import { openTarget, type Target } from '../harness/connect.ts';
-import type { Db } from '../harness/db.ts';
-import { openPglite } from '../harness/pglite.ts';
+import { archivePartition, type Manifest } from '../src/archive.ts';
+import { openTarget, type Target } from '../src/connect.ts';
+import type { Db } from '../src/db.ts';
+import { openPglite } from '../src/pglite.ts';
 import { freshDb, itServer, target } from '../harness/testing.ts';
 import { cli, type CliRun } from './support.ts';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const tempDir = (prefix: string) => {
   const d = mkdtempSync(path.join(tmpdir(), prefix));
   dirs.push(d);
@@ -27,7 +29,7 @@ async function workspace(): Promise<Workspace> {
     const dir = tempDir('partkeeper-archive-db-');
     expect((await cli('apply', '--pglite', dir)).code).toBe(0);
     // PGlite keeps one process per data dir: open it only between commands
-    const sql = async <T,>(fn: (db: Db) => Promise<T>) => {
+    const sql = async <T>(fn: (db: Db) => Promise<T>) => {
       const db = await openPglite({ dataDir: dir });
       try {
         return await fn(db);
@@ -62,13 +64,19 @@ async function seed(w: Workspace, rows = 300): Promise<void> {
 
 /** An md5 over every row of June, in id order: equal before and after means identical rows. */
 const fingerprint = (w: Workspace, from = 'livechat_messages') =>
-  w.sql(async (db) => (await db.one<{ md5: string | null; n: string }>(
-    `select md5(string_agg(md5(t::text), '' order by id)) as md5, count(*)::text as n from (select id, room_id, sender_id, body, created_at, note from ${from} where ${JUNE}) t`,
-  )));
+  w.sql(
+    async (db) =>
+      await db.one<{ md5: string | null; n: string }>(
+        `select md5(string_agg(md5(t::text), '' order by id)) as md5, count(*)::text as n from (select id, room_id, sender_id, body, created_at, note from ${from} where ${JUNE}) t`,
+      ),
+  );
 
 const archives = (w: Workspace) =>
-  w.sql((db) => db.query<{ partition_name: string; rows: string; bytes: string; checksum: string; location: string; format: string }>(
-    'select partition_name, rows::text, bytes::text, checksum, location, format from partkeeper.archives order by id'));
+  w.sql((db) =>
+    db.query<{ partition_name: string; rows: string; bytes: string; checksum: string; location: string; format: string }>(
+      'select partition_name, rows::text, bytes::text, checksum, location, format from partkeeper.archives order by id',
+    ),
+  );
 
 const exists = (w: Workspace, rel: string) =>
   w.sql(async (db) => (await db.one<{ ok: boolean }>('select to_regclass($1) is not null as ok', [rel])).ok);
@@ -91,38 +99,67 @@ describe('partkeeper archive and restore', () => {
     const a = await cli('archive', PART, '--dir', dir, '--progress', ...w.args);
     expect(a.stderr).not.toMatch(/\n\s+at /);
     expect(a.code, a.stderr).toBe(0);
-    expect(a.stdout).toMatch(/^archived public\.livechat_messages_2025_06 \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\): 300 rows/);
+    expect(a.stdout).toMatch(
+      /^archived public\.livechat_messages_2025_06 \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\): 300 rows/,
+    );
     expect(a.stderr).toMatch(/\rverify livechat_messages_2025_06: 100% 300\/300 rows/);
     const manifestPath = path.join(dir, `${PART}.manifest.json`);
     const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
     expect(m).toMatchObject({
-      format: 'partkeeper-archive/1', table: 'public.livechat_messages', partition: PART, schema: 'public',
-      lower: '2025-06-01T00:00:00+00:00', upper: '2025-07-01T00:00:00+00:00', rows: 300, file: `${PART}.copy.gz`,
-      bytes: statSync(path.join(dir, `${PART}.copy.gz`)).size, partkeeper_version: '0.1.0',
+      format: 'partkeeper-archive/1',
+      table: 'public.livechat_messages',
+      partition: PART,
+      schema: 'public',
+      lower: '2025-06-01T00:00:00+00:00',
+      upper: '2025-07-01T00:00:00+00:00',
+      rows: 300,
+      file: `${PART}.copy.gz`,
+      bytes: statSync(path.join(dir, `${PART}.copy.gz`)).size,
+      partkeeper_version: '0.1.0',
     });
     expect(m.columns).toEqual([
-      { name: 'id', type: 'bigint', not_null: true }, { name: 'room_id', type: 'bigint', not_null: true },
-      { name: 'sender_id', type: 'bigint', not_null: true }, { name: 'body', type: 'text', not_null: true },
-      { name: 'created_at', type: 'timestamp with time zone', not_null: true }, { name: 'note', type: 'text', not_null: false },
+      { name: 'id', type: 'bigint', not_null: true },
+      { name: 'room_id', type: 'bigint', not_null: true },
+      { name: 'sender_id', type: 'bigint', not_null: true },
+      { name: 'body', type: 'text', not_null: true },
+      { name: 'created_at', type: 'timestamp with time zone', not_null: true },
+      { name: 'note', type: 'text', not_null: false },
     ]);
     expect(m.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(await archives(w)).toEqual([{
-      partition_name: `public.${PART}`, rows: '300', bytes: String(m.bytes), checksum: m.checksum, location: manifestPath, format: 'partkeeper-archive/1',
-    }]);
+    expect(await archives(w)).toEqual([
+      {
+        partition_name: `public.${PART}`,
+        rows: '300',
+        bytes: String(m.bytes),
+        checksum: m.checksum,
+        location: manifestPath,
+        format: 'partkeeper-archive/1',
+      },
+    ]);
 
     await w.sql((db) => db.exec(`drop table ${PART}`));
     expect((await fingerprint(w)).n).toBe('0');
     const r = await cli('restore', manifestPath, ...w.args);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^restored 300 rows of public\.livechat_messages \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\) as partition public\.livechat_messages_2025_06/);
+    expect(r.stdout).toMatch(
+      /^restored 300 rows of public\.livechat_messages \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\) as partition public\.livechat_messages_2025_06/,
+    );
     expect(await fingerprint(w)).toEqual(before);
-    const bounds = await w.sql((db) => db.query<{ lower: string; upper: string }>(
-      `select lower::text, upper::text from partkeeper.partition_bounds('livechat_messages') where partition = $1::regclass`, [PART]));
+    const bounds = await w.sql((db) =>
+      db.query<{ lower: string; upper: string }>(
+        `select lower::text, upper::text from partkeeper.partition_bounds('livechat_messages') where partition = $1::regclass`,
+        [PART],
+      ),
+    );
     expect(bounds).toEqual([{ lower: '2025-06-01 00:00:00+00', upper: '2025-07-01 00:00:00+00' }]);
     // the restored partition is a full member: indexes, and new rows of June route to it
-    await w.sql((db) => db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'after', '2025-06-15')`));
+    await w.sql((db) =>
+      db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'after', '2025-06-15')`),
+    );
     expect(await w.sql(async (db) => (await db.one<{ n: string }>(`select count(*) as n from only ${PART}`)).n)).toBe('301');
-    expect(await w.sql(async (db) => (await db.one<{ n: string }>(`select count(*) as n from pg_indexes where tablename = '${PART}'`)).n)).toBe('2');
+    expect(
+      await w.sql(async (db) => (await db.one<{ n: string }>(`select count(*) as n from pg_indexes where tablename = '${PART}'`)).n),
+    ).toBe('2');
   }, 120_000);
 
   it('a file damaged before verification is refused: nothing recorded, no file left, the partition untouched', async () => {
@@ -163,8 +200,16 @@ describe('partkeeper archive and restore', () => {
       ['flipped byte', () => flipByte(dataPath), /\.copy\.gz is damaged: /],
       ['flipped byte near the end', () => flipByte(dataPath, 0.97), /\.copy\.gz is damaged: /],
       ['truncated', () => truncateSync(dataPath, m.bytes - 100), /\.copy\.gz is damaged: \d+ bytes, the manifest says \d+/],
-      ['rows in the manifest', () => writeFileSync(manifestPath, JSON.stringify({ ...m, rows: m.rows + 1 })), /does not match its manifest: 300 rows, expected 301/],
-      ['checksum in the manifest', () => writeFileSync(manifestPath, JSON.stringify({ ...m, checksum: `sha256:${'0'.repeat(64)}` })), /does not match its manifest: checksum sha256:[0-9a-f]{64}, expected sha256:0{64}/],
+      [
+        'rows in the manifest',
+        () => writeFileSync(manifestPath, JSON.stringify({ ...m, rows: m.rows + 1 })),
+        /does not match its manifest: 300 rows, expected 301/,
+      ],
+      [
+        'checksum in the manifest',
+        () => writeFileSync(manifestPath, JSON.stringify({ ...m, checksum: `sha256:${'0'.repeat(64)}` })),
+        /does not match its manifest: checksum sha256:[0-9a-f]{64}, expected sha256:0{64}/,
+      ],
       ['not a manifest', () => writeFileSync(manifestPath, '{"format": "something else"}'), /is not a partkeeper-archive\/1 manifest/],
       ['unreadable manifest', () => writeFileSync(manifestPath, good.manifest.slice(0, 100)), /cannot be read as an archive manifest/],
     ];
@@ -193,18 +238,29 @@ describe('partkeeper archive and restore', () => {
     const dir = tempDir('partkeeper-archive-');
     expect((await cli('archive', PART, '--dir', dir, ...w.args)).code).toBe(0);
     const manifestPath = path.join(dir, `${PART}.manifest.json`);
-    const relations = () => w.sql(async (db) => (await db.query<{ relname: string }>(`select relname from pg_class where relname like 'livechat%' order by 1`)).map((r) => r.relname));
+    const relations = () =>
+      w.sql(async (db) =>
+        (await db.query<{ relname: string }>(`select relname from pg_class where relname like 'livechat%' order by 1`)).map(
+          (r) => r.relname,
+        ),
+      );
     const rels = await relations();
 
     const taken = await cli('restore', manifestPath, ...w.args);
     expect(taken.code).toBe(1);
-    expect(taken.stderr).toMatch(/^partkeeper restore: error PK006: range \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\) of livechat_messages is taken by partition livechat_messages_2025_06$/m);
+    expect(taken.stderr).toMatch(
+      /^partkeeper restore: error PK006: range \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\) of livechat_messages is taken by partition livechat_messages_2025_06$/m,
+    );
     expect(taken.stderr).toMatch(/^hint: .*--into/m);
     expect(await relations()).toEqual(rels);
     expect(await fingerprint(w)).toEqual(before);
 
     // rows of June waiting in the DEFAULT partition take the range too
-    await w.sql((db) => db.exec(`drop table ${PART}; insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'waiting', '2025-06-02')`));
+    await w.sql((db) =>
+      db.exec(
+        `drop table ${PART}; insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'waiting', '2025-06-02')`,
+      ),
+    );
     const waiting = await cli('restore', manifestPath, ...w.args);
     expect(waiting.code).toBe(1);
     expect(waiting.stderr).toMatch(/error PK006: the DEFAULT partition of livechat_messages holds rows of/);
@@ -242,18 +298,22 @@ describe('partkeeper archive and restore', () => {
     await w.sql((db) => db.exec(`delete from ${PART} where ctid = (select min(ctid) from ${PART})`));
     const fewer = await cli('archive', PART, '--dir', dir, '--force', ...w.args);
     expect(fewer.code).toBe(1);
-    expect(fewer.stderr).toMatch(/holds 3 rows, the partition only 2 now: replacing it would lose 1 row\(s\) \(--allow-fewer-rows replaces it anyway\)/);
+    expect(fewer.stderr).toMatch(
+      /holds 3 rows, the partition only 2 now: replacing it would lose 1 row\(s\) \(--allow-fewer-rows replaces it anyway\)/,
+    );
     expect(await archives(w)).toHaveLength(2);
     expect((await cli('archive', PART, '--dir', dir, '--allow-fewer-rows', ...w.args)).code).toBe(64);
     expect((await cli('archive', PART, '--dir', dir, '--force', '--allow-fewer-rows', ...w.args)).code).toBe(0);
     expect(await archives(w)).toHaveLength(3);
   }, 120_000);
 
-  itServer('a million rows: archive -> drop -> restore, identical, in flat memory', async () => {
-    const w = await workspace();
-    const rows = 1_000_000;
-    await w.sql((db) =>
-      db.exec(`
+  itServer(
+    'a million rows: archive -> drop -> restore, identical, in flat memory',
+    async () => {
+      const w = await workspace();
+      const rows = 1_000_000;
+      await w.sql((db) =>
+        db.exec(`
         alter table livechat_messages add column note text;
         select create_monthly_partition('livechat_messages', '2025-06-01');
         insert into livechat_messages (room_id, sender_id, body, created_at)
@@ -261,52 +321,74 @@ describe('partkeeper archive and restore', () => {
                '2025-06-01'::timestamptz + g * interval '2 seconds'
           from generate_series(1, ${rows}) g;
         analyze livechat_messages`),
-    );
-    const before = await fingerprint(w);
-    expect(before.n).toBe(String(rows));
-    const dir = tempDir('partkeeper-archive-');
+      );
+      const before = await fingerprint(w);
+      expect(before.n).toBe(String(rows));
+      const dir = tempDir('partkeeper-archive-');
 
-    /** Samples rss and heapUsed while fn runs: max growth over the start, and over the run's first half. */
-    const measure = async (fn: () => Promise<CliRun>) => {
-      const base = process.memoryUsage();
-      const samples: { t: number; rss: number; heap: number; buffers: number }[] = [];
-      const t0 = performance.now();
-      const sample = () => {
-        const m = process.memoryUsage();
-        samples.push({ t: performance.now() - t0, rss: m.rss - base.rss, heap: m.heapUsed - base.heapUsed, buffers: m.arrayBuffers - base.arrayBuffers });
+      /** Samples rss and heapUsed while fn runs: max growth over the start, and over the run's first half. */
+      const measure = async (fn: () => Promise<CliRun>) => {
+        const base = process.memoryUsage();
+        const samples: { t: number; rss: number; heap: number; buffers: number }[] = [];
+        const t0 = performance.now();
+        const sample = () => {
+          const m = process.memoryUsage();
+          samples.push({
+            t: performance.now() - t0,
+            rss: m.rss - base.rss,
+            heap: m.heapUsed - base.heapUsed,
+            buffers: m.arrayBuffers - base.arrayBuffers,
+          });
+        };
+        const timer = setInterval(sample, 10);
+        try {
+          const r = await fn();
+          sample();
+          const ms = performance.now() - t0;
+          const max = (xs: typeof samples, k: 'rss' | 'heap' | 'buffers') => Math.max(0, ...xs.map((x) => x[k]));
+          const firstHalf = samples.filter((x) => x.t <= ms / 2);
+          return {
+            r,
+            ms,
+            rss: max(samples, 'rss'),
+            heap: max(samples, 'heap'),
+            buffers: max(samples, 'buffers'),
+            rssFirstHalf: max(firstHalf, 'rss'),
+            baseRss: base.rss,
+          };
+        } finally {
+          clearInterval(timer);
+        }
       };
-      const timer = setInterval(sample, 10);
-      try {
-        const r = await fn();
-        sample();
-        const ms = performance.now() - t0;
-        const max = (xs: typeof samples, k: 'rss' | 'heap' | 'buffers') => Math.max(0, ...xs.map((x) => x[k]));
-        const firstHalf = samples.filter((x) => x.t <= ms / 2);
-        return { r, ms, rss: max(samples, 'rss'), heap: max(samples, 'heap'), buffers: max(samples, 'buffers'), rssFirstHalf: max(firstHalf, 'rss'), baseRss: base.rss };
-      } finally {
-        clearInterval(timer);
+      const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+
+      const a = await measure(() => cli('archive', PART, '--dir', dir, ...w.args));
+      expect(a.r.code, a.r.stderr).toBe(0);
+      const m = JSON.parse(readFileSync(path.join(dir, `${PART}.manifest.json`), 'utf8')) as Manifest;
+      const textBytes = await w.sql(async (db) =>
+        Number(
+          (
+            await db.one<{ n: string }>(
+              `select sum(octet_length(t::text))::text as n from (select id, room_id, sender_id, body, created_at from ${PART}) t`,
+            )
+          ).n,
+        ),
+      );
+      await w.sql((db) => db.exec(`drop table ${PART}`));
+      const r = await measure(() => cli('restore', path.join(dir, `${PART}.manifest.json`), ...w.args));
+      expect(r.r.code, r.r.stderr).toBe(0);
+      expect(await fingerprint(w)).toEqual(before);
+
+      const report = (x: Awaited<ReturnType<typeof measure>>) =>
+        `${(x.ms / 1000).toFixed(1)} s, rss ${mb(x.baseRss)} at start, max growth rss ${mb(x.rss)} (${mb(x.rssFirstHalf)} by half-time), heapUsed ${mb(x.heap)}, arrayBuffers ${mb(x.buffers)}`;
+      console.log(`${rows} rows, ~${mb(textBytes)} of COPY text, ${mb(m.bytes)} gzip\n  archive: ${report(a)}\n  restore: ${report(r)}`);
+      // Streaming holds a few buffers at a time: far less than the data, which would be held whole otherwise.
+      for (const x of [a, r]) {
+        expect(x.rss).toBeLessThan(textBytes / 2);
+        expect(x.heap).toBeLessThan(32 * 2 ** 20);
+        expect(x.buffers).toBeLessThan(64 * 2 ** 20);
       }
-    };
-    const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
-
-    const a = await measure(() => cli('archive', PART, '--dir', dir, ...w.args));
-    expect(a.r.code, a.r.stderr).toBe(0);
-    const m = JSON.parse(readFileSync(path.join(dir, `${PART}.manifest.json`), 'utf8')) as Manifest;
-    const textBytes = await w.sql(async (db) => Number((await db.one<{ n: string }>(
-      `select sum(octet_length(t::text))::text as n from (select id, room_id, sender_id, body, created_at from ${PART}) t`)).n));
-    await w.sql((db) => db.exec(`drop table ${PART}`));
-    const r = await measure(() => cli('restore', path.join(dir, `${PART}.manifest.json`), ...w.args));
-    expect(r.r.code, r.r.stderr).toBe(0);
-    expect(await fingerprint(w)).toEqual(before);
-
-    const report = (x: Awaited<ReturnType<typeof measure>>) =>
-      `${(x.ms / 1000).toFixed(1)} s, rss ${mb(x.baseRss)} at start, max growth rss ${mb(x.rss)} (${mb(x.rssFirstHalf)} by half-time), heapUsed ${mb(x.heap)}, arrayBuffers ${mb(x.buffers)}`;
-    console.log(`${rows} rows, ~${mb(textBytes)} of COPY text, ${mb(m.bytes)} gzip\n  archive: ${report(a)}\n  restore: ${report(r)}`);
-    // Streaming holds a few buffers at a time: far less than the data, which would be held whole otherwise.
-    for (const x of [a, r]) {
-      expect(x.rss).toBeLessThan(textBytes / 2);
-      expect(x.heap).toBeLessThan(32 * 2 ** 20);
-      expect(x.buffers).toBeLessThan(64 * 2 ** 20);
-    }
-  }, 600_000);
+    },
+    600_000,
+  );
 });

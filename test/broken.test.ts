@@ -2,7 +2,7 @@
 // broken body) makes both the simulator and the property tests fail, with a repro that shows it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import type { InvariantId } from '../harness/invariants.ts';
 import { applyBundle, freshDb, target } from '../harness/testing.ts';
 import { parseScenario, simulate, type SimulationReport } from '../harness/simulate/index.ts';
@@ -47,7 +47,8 @@ const VARIANTS: { name: string; sql: string; expected: InvariantId[]; event: obj
     expected: ['partitions-aligned', 'statements-succeed'],
     event: { type: 'createPartition', at: '2025-09-10T18:00:00Z', monthsAhead: 3, session: 'America/Los_Angeles' },
     label: /DBA/,
-    repro: /set timezone = 'America\/Los_Angeles';\nset partkeeper\.now = '[^']+';\nselect create_monthly_partition\('livechat_messages', '2025-12-01'::date\);/,
+    repro:
+      /set timezone = 'America\/Los_Angeles';\nset partkeeper\.now = '[^']+';\nselect create_monthly_partition\('livechat_messages', '2025-12-01'::date\);/,
   },
   {
     name: 'a move loses the rows it takes out of the DEFAULT partition',
@@ -80,20 +81,35 @@ describe.skipIf(target !== 'pglite')(`a broken engine is caught${target === 'pgl
     it(`by the simulator: ${v.name}`, async () => {
       const db = await freshDb({ bundle: false });
       const scenario = parseScenario({
-        name: 'broken-engine', start: '2025-08-20T00:00:00Z', months: 2, history: 'original',
-        sessions: ['UTC', 'Asia/Kolkata'], maintenance: { tickHours: 12 }, events: [v.event],
+        name: 'broken-engine',
+        start: '2025-08-20T00:00:00Z',
+        months: 2,
+        history: 'original',
+        sessions: ['UTC', 'Asia/Kolkata'],
+        maintenance: { tickHours: 12 },
+        events: [v.event],
       });
-      const report = await simulate(scenario, { db, install: broken(v.sql), installLabel: '\\i sql/install.sql  -- then the broken function', shrinkSeconds: 20 });
+      const report = await simulate(scenario, {
+        db,
+        install: broken(v.sql),
+        installLabel: '\\i sql/install.sql  -- then the broken function',
+        shrinkSeconds: 20,
+      });
       expectRepro(report, v);
-      console.info(`${v.name}: [${report.violation!.violations[0]!.invariant}] at step ${report.violation!.step} of ${report.steps.planned}; ` +
-        `repro ${report.violation!.repro.statements} of ${report.violation!.repro.journal} statements after ${report.violation!.repro.trials} trials`);
+      console.info(
+        `${v.name}: [${report.violation!.violations[0]!.invariant}] at step ${report.violation!.step} of ${report.steps.planned}; ` +
+          `repro ${report.violation!.repro.statements} of ${report.violation!.repro.journal} statements after ${report.violation!.repro.trials} trials`,
+      );
     }, 60_000);
 
     it(`by the property tests: ${v.name}`, async () => {
       const db = await freshDb();
       await db.exec(v.sql);
       const seed = 20250901;
-      const details = await fc.check(fc.asyncProperty(sequenceArb, async (seq) => void (await play(db, seq, newTally()))), { seed, numRuns: 100 });
+      const details = await fc.check(
+        fc.asyncProperty(sequenceArb, async (seq) => void (await play(db, seq, newTally()))),
+        { seed, numRuns: 100 },
+      );
       expect(details.failed).toBe(true);
       const failure = details.errorInstance;
       expect(failure).toBeInstanceOf(SequenceFailed);
@@ -103,8 +119,10 @@ describe.skipIf(target !== 'pglite')(`a broken engine is caught${target === 'pgl
       expect(message).toMatch(/as SQL:\n[\s\S]*\\i sql\/install\.sql[\s\S]*-- broken: /);
       // shrunk to a handful of actions
       expect(details.counterexample![0].actions.length).toBeLessThanOrEqual(4);
-      console.info(`${v.name}: property failed after ${details.numRuns} run(s), shrunk ${details.numShrinks} times to ` +
-        `${details.counterexample![0].actions.length} action(s): ${found.join(', ')}`);
+      console.info(
+        `${v.name}: property failed after ${details.numRuns} run(s), shrunk ${details.numShrinks} times to ` +
+          `${details.counterexample![0].actions.length} action(s): ${found.join(', ')}`,
+      );
     }, 90_000);
   }
 });

@@ -4,14 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
-import { openPglite } from '../harness/pglite.ts';
-import { openPostgres } from '../harness/postgres.ts';
+import type { Db } from '../src/db.ts';
+import { openPglite } from '../src/pglite.ts';
+import { openPostgres } from '../src/postgres.ts';
 import { freshDb, itServer, repoRoot, target } from '../harness/testing.ts';
 import { cli } from './support.ts';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A database for the CLI to work on, with the bundle NOT installed, and a way to look inside. */
 async function workspace(): Promise<{ args: string[]; sql: <T>(fn: (db: Db) => Promise<T>) => Promise<T> }> {
@@ -19,7 +21,17 @@ async function workspace(): Promise<{ args: string[]; sql: <T>(fn: (db: Db) => P
     const dir = mkdtempSync(path.join(tmpdir(), 'partkeeper-cli-'));
     dirs.push(dir);
     // PGlite keeps one process per data dir: open it only between commands
-    return { args: ['--pglite', dir], sql: async (fn) => { const db = await openPglite({ dataDir: dir }); try { return await fn(db); } finally { await db.close(); } } };
+    return {
+      args: ['--pglite', dir],
+      sql: async (fn) => {
+        const db = await openPglite({ dataDir: dir });
+        try {
+          return await fn(db);
+        } finally {
+          await db.close();
+        }
+      },
+    };
   }
   const db = await freshDb({ bundle: false });
   return { args: ['--database-url', db.url!], sql: (fn) => fn(db) };
@@ -38,7 +50,9 @@ describe('partkeeper command line', () => {
     const first = await cli('maintain', ...w.args);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/livechat_messages: ok: created .*livechat_messages_\d{4}_\d{2}/);
-    await w.sql((db) => db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'bogus', '2099-01-01')`));
+    await w.sql((db) =>
+      db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'bogus', '2099-01-01')`),
+    );
     const warned = await cli('maintain', ...w.args, '--json');
     expect(warned.code).toBe(2);
     const json = JSON.parse(warned.stdout) as { status: string; tables: { status: string; default_rows: number }[] };
@@ -56,10 +70,13 @@ describe('partkeeper command line', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/livechat_messages \(UTC months, premake 2\): 3 partitions/);
     expect(text.stdout).toMatch(/livechat_messages_default\s+DEFAULT/);
-    const json = JSON.parse((await cli('status', ...w.args, '--json')).stdout) as { tables: { partition_count: number; last_run: { status: string } }[] };
+    const json = JSON.parse((await cli('status', ...w.args, '--json')).stdout) as {
+      tables: { partition_count: number; last_run: { status: string } }[];
+    };
     expect(json.tables[0]).toMatchObject({ partition_count: 3, last_run: { status: 'ok' } });
     const prom = (await cli('status', ...w.args, '--prometheus')).stdout.trim().split('\n');
-    for (const line of prom) expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e[+-]?\d+)?)$/);
+    for (const line of prom)
+      expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e[+-]?\d+)?)$/);
     expect(prom).toContain('partkeeper_partitions{table="public.livechat_messages"} 3');
     expect(prom).toContain('partkeeper_default_rows{table="public.livechat_messages"} 0');
     expect(prom).toContain('partkeeper_health_status 0');
@@ -91,22 +108,26 @@ describe('partkeeper command line', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 
-  itServer('maintain exits 2 when a lock cannot be had, and the next run completes', async () => {
-    const w = await workspace();
-    await cli('apply', ...w.args);
-    const db = await openPostgres(w.args[1]);
-    try {
-      await db.query(`select partkeeper.configure('livechat_messages', p_lock_timeout => '100ms', p_lock_retries => 1)`);
-      await db.exec('begin; lock table livechat_messages in row exclusive mode');
-      const blocked = await cli('maintain', ...w.args);
-      expect(blocked.code).toBe(2);
-      expect(blocked.stdout).toMatch(/warning \[lock_timeout\]: /);
-      await db.exec('commit');
-      expect((await cli('maintain', ...w.args)).code).toBe(0);
-    } finally {
-      await db.close();
-    }
-  }, 60_000);
+  itServer(
+    'maintain exits 2 when a lock cannot be had, and the next run completes',
+    async () => {
+      const w = await workspace();
+      await cli('apply', ...w.args);
+      const db = await openPostgres(w.args[1]);
+      try {
+        await db.query(`select partkeeper.configure('livechat_messages', p_lock_timeout => '100ms', p_lock_retries => 1)`);
+        await db.exec('begin; lock table livechat_messages in row exclusive mode');
+        const blocked = await cli('maintain', ...w.args);
+        expect(blocked.code).toBe(2);
+        expect(blocked.stdout).toMatch(/warning \[lock_timeout\]: /);
+        await db.exec('commit');
+        expect((await cli('maintain', ...w.args)).code).toBe(0);
+      } finally {
+        await db.close();
+      }
+    },
+    60_000,
+  );
 
   it('runs as the npx binary', () => {
     const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/partkeeper.mjs'), '--help'], { encoding: 'utf8' });

@@ -1,8 +1,8 @@
 // sql/cron.sql and the schedule functions: with pg_cron for real on a server of its own, and the
 // path every database without pg_cron takes (PGlite, application databases).
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
-import { openPostgres } from '../harness/postgres.ts';
+import type { Db } from '../src/db.ts';
+import { openPostgres } from '../src/postgres.ts';
 import { startServer, type Server } from '../harness/server.ts';
 import { applyBundle, expectSqlState, freshDb, hasPgCron, target } from '../harness/testing.ts';
 
@@ -13,7 +13,9 @@ describe('without pg_cron in the database', () => {
     const db = await freshDb({ bundle: false });
     await applyBundle(db);
     const notice = db.notices.find((n) => n.message.includes('pg_cron is not installed'));
-    expect(notice?.message).toMatch(/cron\.schedule_in_database\('partkeeper-frequent-[^']+', '\*\/5 \* \* \* \*', 'CALL partkeeper\.run_maintenance\(\)'/);
+    expect(notice?.message).toMatch(
+      /cron\.schedule_in_database\('partkeeper-frequent-[^']+', '\*\/5 \* \* \* \*', 'CALL partkeeper\.run_maintenance\(\)'/,
+    );
     await expectSqlState(db.query('select partkeeper.schedule_jobs()'), 'PK001');
     expect(await db.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 0 });
     expect(await db.one('select partkeeper.cron_jobs() as j')).toEqual({ j: null });
@@ -22,96 +24,117 @@ describe('without pg_cron in the database', () => {
 
 // pg_cron lives in one database per server (cron.database_name): this suite gets a server of its own.
 const cronRuns = target === 'postgres' && (hasPgCron || process.env.CI === 'true');
-describe.skipIf(!cronRuns)(`with pg_cron (PostgreSQL server${cronRuns ? '' : ' with postgresql-15-cron; skipped: not installed here'})`, () => {
-  let server: Server | undefined;
-  let db: Db | undefined;
-  afterAll(async () => {
-    await db?.close();
-    await server?.stop();
-  });
-  const jobs = async () => db!.query<Job>(`select jobname, schedule, command, database, active from cron.job order by jobname`);
+describe.skipIf(!cronRuns)(
+  `with pg_cron (PostgreSQL server${cronRuns ? '' : ' with postgresql-15-cron; skipped: not installed here'})`,
+  () => {
+    let server: Server | undefined;
+    let db: Db | undefined;
+    afterAll(async () => {
+      await db?.close();
+      await server?.stop();
+    });
+    const jobs = async () => db!.query<Job>(`select jobname, schedule, command, database, active from cron.job order by jobname`);
 
-  it('install schedules the three jobs once, however often it runs; a job fires for real', async () => {
-    server = await startServer({ pgCron: true });
-    db = await openPostgres(server.url('postgres'));
-    await db.exec('create extension pg_cron');
-    await applyBundle(db);
-    await applyBundle(db);
-    expect(await jobs()).toEqual([
-      { jobname: 'partkeeper-frequent', schedule: '*/5 * * * *', command: 'CALL partkeeper.run_maintenance()', database: 'postgres', active: true },
-      { jobname: 'partkeeper-monthly', schedule: '0 2 1 * *', command: 'CALL partkeeper.run_maintenance()', database: 'postgres', active: true },
-      {
-        jobname: 'partkeeper-prune-history', schedule: '30 3 * * *', database: 'postgres', active: true,
-        command: `DELETE FROM cron.job_run_details WHERE jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'partkeeper-%') AND end_time < now() - interval '7 days'`,
-      },
-    ]);
+    it('install schedules the three jobs once, however often it runs; a job fires for real', async () => {
+      server = await startServer({ pgCron: true });
+      db = await openPostgres(server.url('postgres'));
+      await db.exec('create extension pg_cron');
+      await applyBundle(db);
+      await applyBundle(db);
+      expect(await jobs()).toEqual([
+        {
+          jobname: 'partkeeper-frequent',
+          schedule: '*/5 * * * *',
+          command: 'CALL partkeeper.run_maintenance()',
+          database: 'postgres',
+          active: true,
+        },
+        {
+          jobname: 'partkeeper-monthly',
+          schedule: '0 2 1 * *',
+          command: 'CALL partkeeper.run_maintenance()',
+          database: 'postgres',
+          active: true,
+        },
+        {
+          jobname: 'partkeeper-prune-history',
+          schedule: '30 3 * * *',
+          database: 'postgres',
+          active: true,
+          command: `DELETE FROM cron.job_run_details WHERE jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'partkeeper-%') AND end_time < now() - interval '7 days'`,
+        },
+      ]);
 
-    // a DBA's choice survives a re-install
-    await db.query(`select partkeeper.schedule_jobs(p_frequent => '* * * * *', p_keep_history => '2 days')`);
-    await applyBundle(db);
-    const [frequent, , prune] = await jobs();
-    expect(frequent!.schedule).toBe('* * * * *');
-    expect(prune!.command).toMatch(/interval '2 days'$/);
-    await expectSqlState(db.query(`select partkeeper.schedule_jobs(p_frequent => 'every now and then')`), 'PK001');
-    expect((await jobs()).map((j) => j.schedule)).toEqual(['* * * * *', '0 2 1 * *', '30 3 * * *']);
+      // a DBA's choice survives a re-install
+      await db.query(`select partkeeper.schedule_jobs(p_frequent => '* * * * *', p_keep_history => '2 days')`);
+      await applyBundle(db);
+      const [frequent, , prune] = await jobs();
+      expect(frequent!.schedule).toBe('* * * * *');
+      expect(prune!.command).toMatch(/interval '2 days'$/);
+      await expectSqlState(db.query(`select partkeeper.schedule_jobs(p_frequent => 'every now and then')`), 'PK001');
+      expect((await jobs()).map((j) => j.schedule)).toEqual(['* * * * *', '0 2 1 * *', '30 3 * * *']);
 
-    // the job's sessions see the database's clock: 2031-03 partitions can only come from the job
-    await db.exec(`alter database postgres set partkeeper.now = '2031-03-15 00:00:00+00'`);
-    let run: { status: string; return_message: string } | undefined;
-    for (let i = 0; i < 150 && !run; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      [run] = await db.query(
-        `select d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
+      // the job's sessions see the database's clock: 2031-03 partitions can only come from the job
+      await db.exec(`alter database postgres set partkeeper.now = '2031-03-15 00:00:00+00'`);
+      let run: { status: string; return_message: string } | undefined;
+      for (let i = 0; i < 150 && !run; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        [run] = await db.query(
+          `select d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
           where j.jobname = 'partkeeper-frequent' and d.status in ('succeeded', 'failed') order by d.runid desc limit 1`,
+        );
+      }
+      expect(run).toEqual({ status: 'succeeded', return_message: 'CALL' });
+      expect(await db.one(`select to_regclass('livechat_messages_2031_03') is not null as made`)).toEqual({ made: true });
+      expect(
+        await db.one(`select count(*)::int as n from partkeeper.log where action = 'create_partition' and partition_name like '%2031_0%'`),
+      ).toEqual({ n: 3 });
+      const health = await db.one<{ c: { status: string; message: string } }>(
+        `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
       );
-    }
-    expect(run).toEqual({ status: 'succeeded', return_message: 'CALL' });
-    expect(await db.one(`select to_regclass('livechat_messages_2031_03') is not null as made`)).toEqual({ made: true });
-    expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'create_partition' and partition_name like '%2031_0%'`)).toEqual({ n: 3 });
-    const health = await db.one<{ c: { status: string; message: string } }>(
-      `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
-    );
-    expect(health.c.status).toBe('ok');
-    expect(health.c.message).toMatch(/partkeeper-frequent \(\* \* \* \* \*, active\): last run succeeded/);
-  }, 200_000);
+      expect(health.c.status).toBe('ok');
+      expect(health.c.message).toMatch(/partkeeper-frequent \(\* \* \* \* \*, active\): last run succeeded/);
+    }, 200_000);
 
-  it('a table whose maintenance fails makes the job run fail, after the other tables were maintained', async () => {
-    // retention of events is refused: a view depends on its oldest partition
-    await db!.exec(`create table events (at timestamptz not null) partition by range (at)`);
-    await db!.query(`select partkeeper.register_table('public.events')`);
-    await db!.query(`select partkeeper.create_partition('public.events', '2030-12-01')`);
-    await db!.exec(`create view december as select * from events_2030_12`);
-    await db!.query(`select partkeeper.configure('public.events', p_retention => '1 month')`);
-    const { last } = await db!.one<{ last: number }>(`select coalesce(max(runid), 0)::int as last from cron.job_run_details`);
-    let run: { status: string; return_message: string } | undefined;
-    for (let i = 0; i < 150 && !run; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      [run] = await db!.query(
-        `select d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
+    it('a table whose maintenance fails makes the job run fail, after the other tables were maintained', async () => {
+      // retention of events is refused: a view depends on its oldest partition
+      await db!.exec(`create table events (at timestamptz not null) partition by range (at)`);
+      await db!.query(`select partkeeper.register_table('public.events')`);
+      await db!.query(`select partkeeper.create_partition('public.events', '2030-12-01')`);
+      await db!.exec(`create view december as select * from events_2030_12`);
+      await db!.query(`select partkeeper.configure('public.events', p_retention => '1 month')`);
+      const { last } = await db!.one<{ last: number }>(`select coalesce(max(runid), 0)::int as last from cron.job_run_details`);
+      let run: { status: string; return_message: string } | undefined;
+      for (let i = 0; i < 150 && !run; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        [run] = await db!.query(
+          `select d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
           where j.jobname = 'partkeeper-frequent' and d.runid > $1 and d.status in ('succeeded', 'failed') order by d.runid desc limit 1`,
-        [last],
+          [last],
+        );
+      }
+      expect(run?.status).toBe('failed');
+      expect(run?.return_message).toMatch(/maintenance failed for 1 of 2 table\(s\): public\.events/);
+      expect(await db!.query(`select parent::text as t, status from partkeeper.last_run order by 1`)).toEqual([
+        { t: 'events', status: 'failed' },
+        { t: 'livechat_messages', status: 'ok' },
+      ]);
+      // events still got its premake months; health says error, and which warning
+      expect(await db!.one(`select to_regclass('events_2031_05') is not null as made`)).toEqual({ made: true });
+      const check = await db!.one<{ c: { status: string; message: string } }>(
+        `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'last_run' and c ->> 'table' = 'public.events'`,
       );
-    }
-    expect(run?.status).toBe('failed');
-    expect(run?.return_message).toMatch(/maintenance failed for 1 of 2 table\(s\): public\.events/);
-    expect(await db!.query(`select parent::text as t, status from partkeeper.last_run order by 1`)).toEqual([
-      { t: 'events', status: 'failed' }, { t: 'livechat_messages', status: 'ok' },
-    ]);
-    // events still got its premake months; health says error, and which warning
-    expect(await db!.one(`select to_regclass('events_2031_05') is not null as made`)).toEqual({ made: true });
-    const check = await db!.one<{ c: { status: string; message: string } }>(
-      `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'last_run' and c ->> 'table' = 'public.events'`,
-    );
-    expect(check.c).toMatchObject({ status: 'error', message: expect.stringMatching(/\[dependent_objects\]/) });
-    await db!.exec(`drop view december; select partkeeper.unregister_table('public.events'); drop table events`);
-  }, 200_000);
+      expect(check.c).toMatchObject({ status: 'error', message: expect.stringMatching(/\[dependent_objects\]/) });
+      await db!.exec(`drop view december; select partkeeper.unregister_table('public.events'); drop table events`);
+    }, 200_000);
 
-  it('unschedule_jobs removes them, and health then says none is scheduled', async () => {
-    expect(await db!.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 3 });
-    expect(await jobs()).toEqual([]);
-    const health = await db!.one<{ c: { status: string } }>(
-      `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
-    );
-    expect(health.c.status).toBe('warning');
-  });
-});
+    it('unschedule_jobs removes them, and health then says none is scheduled', async () => {
+      expect(await db!.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 3 });
+      expect(await jobs()).toEqual([]);
+      const health = await db!.one<{ c: { status: string } }>(
+        `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
+      );
+      expect(health.c.status).toBe('warning');
+    });
+  },
+);

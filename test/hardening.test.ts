@@ -3,7 +3,7 @@
 // happens twice, settings that made every run fail, ranges made again after retention.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
 import { codes, defaultRows, maintain, partitions } from './support.ts';
 
@@ -51,30 +51,43 @@ describe('roles do what they are documented to do', () => {
       await db.exec(`set role ${owner}; select partkeeper.register_table('chat.msgs'); reset role`);
       await db.exec(`set role ${maint}`);
       const { p_results: r } = await db.one<{ p_results: { tables: { table: string; status: string; created: unknown[] }[] } }>(
-        'call partkeeper.run_maintenance(p_raise => false, p_results => null)');
+        'call partkeeper.run_maintenance(p_raise => false, p_results => null)',
+      );
       await db.exec('reset role');
-      expect(r.tables.find((t) => t.table === 'chat.msgs')).toMatchObject({ status: 'ok', created: expect.arrayContaining([expect.anything()]) });
+      expect(r.tables.find((t) => t.table === 'chat.msgs')).toMatchObject({
+        status: 'ok',
+        created: expect.arrayContaining([expect.anything()]),
+      });
       expect(await db.one(`select has_schema_privilege($1, 'chat', 'usage') as u`, [maint])).toEqual({ u: false });
       await db.exec('drop schema chat cascade');
     });
   });
 
-  it('the log cannot be written in another table\'s or another role\'s name, nor maintenance of another\'s table kept busy', async () => {
+  it("the log cannot be written in another table's or another role's name, nor maintenance of another's table kept busy", async () => {
     const db = await freshDb();
     await setClock(db, '2027-01-10 00:00:00+00');
     await withRoles(db, ['owner', 'app'], async ({ owner, app }) => {
-      await db.exec(`grant create on schema public to ${owner}; set role ${owner}; create table mine (at timestamptz not null) partition by range (at); reset role`);
+      await db.exec(
+        `grant create on schema public to ${owner}; set role ${owner}; create table mine (at timestamptz not null) partition by range (at); reset role`,
+      );
       await db.query('select partkeeper.grant_maintenance($1)', [owner]);
       await db.exec(`set role ${owner}; select partkeeper.register_table('mine')`);
       // its own table: the row is stamped with its login role, now, and the table's real name
       await db.exec(`insert into partkeeper.log (clock, parent, table_name, action, run_by, logged_at)
                      values (now(), 'mine'::regclass, 'public.${T}', 'forged', 'pg_monitor', '2000-01-01')`);
       // no table: refused; another table: refused
-      await expectSqlState(db.exec(`insert into partkeeper.log (clock, table_name, action) values (now(), 'public.${T}', 'retire')`), '42501');
-      await expectSqlState(db.exec(`insert into partkeeper.log (clock, parent, action) values (now(), '${T}'::regclass, 'retire')`), '42501');
+      await expectSqlState(
+        db.exec(`insert into partkeeper.log (clock, table_name, action) values (now(), 'public.${T}', 'retire')`),
+        '42501',
+      );
+      await expectSqlState(
+        db.exec(`insert into partkeeper.log (clock, parent, action) values (now(), '${T}'::regclass, 'retire')`),
+        '42501',
+      );
       await db.exec('reset role');
       const forged = await db.one<{ table_name: string; stamped: boolean; old: boolean }>(
-        `select table_name, run_by = session_user as stamped, logged_at < '2001-01-01' as old from partkeeper.log where action = 'forged'`);
+        `select table_name, run_by = session_user as stamped, logged_at < '2001-01-01' as old from partkeeper.log where action = 'forged'`,
+      );
       expect(forged).toEqual({ table_name: 'public.mine', stamped: true, old: false });
       // an application role cannot hold the lock that makes maintenance say "busy"
       await db.exec(`grant select, insert on ${T} to ${app}; set role ${app}`);
@@ -99,7 +112,8 @@ describe('time zones and settings', () => {
     const run = await maintain(db, 'hav');
     expect(run).toMatchObject({ status: 'ok', complete: true, rows_moved: 1, default_rows: 0 });
     expect(await db.query(`select id, tableoid::regclass::text as p from hav order by id`)).toEqual([
-      { id: 1, p: 'hav_2026_10' }, { id: 2, p: 'hav_2026_11' },
+      { id: 1, p: 'hav_2026_10' },
+      { id: 2, p: 'hav_2026_11' },
     ]);
   });
 
@@ -120,7 +134,12 @@ describe('time zones and settings', () => {
     const db = await freshDb();
     await withRoles(db, ['owner'], async ({ owner }) => {
       await db.exec(`create schema attic; alter table ${T} owner to ${owner}`);
-      const e = await expectSqlState(db.query(`select partkeeper.configure('${T}', p_retention => '1 year', p_retention_mode => 'detach', p_retention_schema => 'attic')`), 'PK001');
+      const e = await expectSqlState(
+        db.query(
+          `select partkeeper.configure('${T}', p_retention => '1 year', p_retention_mode => 'detach', p_retention_schema => 'attic')`,
+        ),
+        'PK001',
+      );
       expect(e.hint).toBe(`Detached partitions move there as the table's owner: GRANT CREATE ON SCHEMA attic TO ${owner};`);
       await db.exec(`alter table ${T} owner to current_user; drop schema attic`);
     });
@@ -138,7 +157,9 @@ describe('what retention retired stays retired', () => {
     expect((await maintain(db)).retired.map((r) => r.partition)).toEqual([`public.${T}_2026_01`, `public.${T}_2026_02`]);
     await expectSqlState(db.query(`select create_monthly_partition('${T}', '2026-01-01')`), 'PK001');
     // a restore brings January back; retention does not take it again
-    await db.exec(`create table restored (like ${T}); insert into restored (id, room_id, sender_id, body, created_at) values (1, 1, 1, 'january', '2026-01-11')`);
+    await db.exec(
+      `create table restored (like ${T}); insert into restored (id, room_id, sender_id, body, created_at) values (1, 1, 1, 'january', '2026-01-11')`,
+    );
     await db.query(`select partkeeper.attach_restored('${T}', 'restored', '2026-01-01', '2026-02-01')`);
     const run = await maintain(db);
     expect(run.retired).toEqual([]);
@@ -147,25 +168,28 @@ describe('what retention retired stays retired', () => {
 });
 
 describe('a race is transient, not a failure', () => {
-  itServer('a row committed into the DEFAULT partition while its month is premade: warning rows_arrived, and the next run moves it', async () => {
-    const db = await freshDb();
-    await db.query(`select partkeeper.configure('${T}', p_lock_timeout => '2s')`);
-    await setClock(db, '2027-01-10 00:00:00+00');
-    await maintain(db);
-    await setClock(db, '2027-02-10 00:00:00+00'); // needs 2027-04
-    const writer = await db.connect();
-    await writer.exec(`begin; insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'early', '2027-04-02')`);
-    const m = await db.connect();
-    await setClock(m, '2027-02-10 00:00:00+00');
-    // maintenance waits for the writer at its SHARE lock; the writer commits; the ATTACH then finds the row
-    const running = maintain(m);
-    await new Promise((r) => setTimeout(r, 300));
-    await writer.exec('commit');
-    const run = await running;
-    expect(run.status).toBe('warning');
-    expect(codes(run)).toContain('rows_arrived');
-    expect(await defaultRows(db)).toBe(1);
-    const next = await maintain(m);
-    expect(next).toMatchObject({ status: 'ok', rows_moved: 1 });
-  });
+  itServer(
+    'a row committed into the DEFAULT partition while its month is premade: warning rows_arrived, and the next run moves it',
+    async () => {
+      const db = await freshDb();
+      await db.query(`select partkeeper.configure('${T}', p_lock_timeout => '2s')`);
+      await setClock(db, '2027-01-10 00:00:00+00');
+      await maintain(db);
+      await setClock(db, '2027-02-10 00:00:00+00'); // needs 2027-04
+      const writer = await db.connect();
+      await writer.exec(`begin; insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'early', '2027-04-02')`);
+      const m = await db.connect();
+      await setClock(m, '2027-02-10 00:00:00+00');
+      // maintenance waits for the writer at its SHARE lock; the writer commits; the ATTACH then finds the row
+      const running = maintain(m);
+      await new Promise((r) => setTimeout(r, 300));
+      await writer.exec('commit');
+      const run = await running;
+      expect(run.status).toBe('warning');
+      expect(codes(run)).toContain('rows_arrived');
+      expect(await defaultRows(db)).toBe(1);
+      const next = await maintain(m);
+      expect(next).toMatchObject({ status: 'ok', rows_moved: 1 });
+    },
+  );
 });

@@ -1,8 +1,18 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openPostgres } from '../harness/postgres.ts';
+import { openPostgres } from '../src/postgres.ts';
 import { startServer } from '../harness/server.ts';
-import { adminDb, DbError, describeServer, expectSqlState, freshDb, itServer, setClock, setDatabaseClock, target } from '../harness/testing.ts';
+import {
+  adminDb,
+  DbError,
+  describeServer,
+  expectSqlState,
+  freshDb,
+  itServer,
+  setClock,
+  setDatabaseClock,
+  target,
+} from '../harness/testing.ts';
 
 // The harness itself: every assertion here must be able to fail on either backend.
 describe(`harness on ${target}`, () => {
@@ -43,14 +53,20 @@ describe(`harness on ${target}`, () => {
     await expect(
       db.transaction(async (tx) => {
         await tx.query('insert into t values (3)');
-        await expectSqlState(tx.transaction(() => tx.query('insert into t values (2)')), '23505');
+        await expectSqlState(
+          tx.transaction(() => tx.query('insert into t values (2)')),
+          '23505',
+        );
         await tx.query('insert into t values (4)');
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
     await db.transaction(async (tx) => {
       await tx.query('insert into t values (5)');
-      await expectSqlState(tx.transaction(() => tx.query('insert into t values (5)')), '23505');
+      await expectSqlState(
+        tx.transaction(() => tx.query('insert into t values (5)')),
+        '23505',
+      );
       await tx.query('insert into t values (6)');
     });
     expect((await db.query<{ id: number }>('select id from t order by id')).map((r) => r.id)).toEqual([2, 5, 6]);
@@ -65,11 +81,21 @@ describe(`harness on ${target}`, () => {
       '2024-03-10'::date as d, '1 mon 2 days'::interval as iv, 9007199254740993::int8 as big, 1.50::numeric as n,
       array['2024-01-01 00:00+00'::timestamptz, null] as tzs, '{"a":[1,2]}'::jsonb as j, 42 as i, true as b, null::text as z`);
     expect(row).toEqual({
-      tz: '2024-03-10 01:30:00+00', ts: '2024-03-10 01:30:00', d: '2024-03-10', iv: '1 mon 2 days',
-      big: '9007199254740993', n: '1.50', tzs: ['2024-01-01 00:00:00+00', null], j: { a: [1, 2] }, i: 42, b: true, z: null,
+      tz: '2024-03-10 01:30:00+00',
+      ts: '2024-03-10 01:30:00',
+      d: '2024-03-10',
+      iv: '1 mon 2 days',
+      big: '9007199254740993',
+      n: '1.50',
+      tzs: ['2024-01-01 00:00:00+00', null],
+      j: { a: [1, 2] },
+      i: 42,
+      b: true,
+      z: null,
     });
     expect(await db.one(`select $1::timestamp as ts, $1::timestamptz as tz`, [new Date('2024-05-06T07:08:09Z')])).toEqual({
-      ts: '2024-05-06 07:08:09', tz: '2024-05-06 07:08:09+00',
+      ts: '2024-05-06 07:08:09',
+      tz: '2024-05-06 07:08:09+00',
     });
     await db.exec(`set timezone = 'America/New_York'`);
     expect((await db.one<{ tz: string }>(`select '2024-03-10 12:00+00'::timestamptz as tz`)).tz).toBe('2024-03-10 08:00:00-04');
@@ -94,17 +120,24 @@ describe(`harness on ${target}`, () => {
   it('notices are collected and the fake clock is a session setting', async () => {
     const db = await freshDb({ bundle: false });
     await db.exec(`do $$ begin raise notice 'hello %', 1; raise warning 'careful'; end $$`);
-    expect(db.notices.map((n) => [n.severity, n.message])).toEqual([['NOTICE', 'hello 1'], ['WARNING', 'careful']]);
+    expect(db.notices.map((n) => [n.severity, n.message])).toEqual([
+      ['NOTICE', 'hello 1'],
+      ['WARNING', 'careful'],
+    ]);
     await setClock(db, '2030-01-01 00:00+00');
     expect(await db.one(`select current_setting('partkeeper.now') as now`)).toEqual({ now: '2030-01-01 00:00+00' });
     await setClock(db, null);
     expect(await db.one(`select current_setting('partkeeper.now') as now`)).toEqual({ now: '' });
     await setDatabaseClock(db, db.name, `2031-02-03 04:05+00`);
     const cfg = await db.query<{ c: string[] }>(
-      `select setconfig as c from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = $1)`, [db.name]);
-    expect(cfg).toEqual([{ c: ["partkeeper.now=2031-02-03 04:05+00"] }]);
+      `select setconfig as c from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = $1)`,
+      [db.name],
+    );
+    expect(cfg).toEqual([{ c: ['partkeeper.now=2031-02-03 04:05+00'] }]);
     await setDatabaseClock(db, db.name, null);
-    expect(await db.query(`select 1 from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = $1)`, [db.name])).toEqual([]);
+    expect(
+      await db.query(`select 1 from pg_db_role_setting where setdatabase = (select oid from pg_database where datname = $1)`, [db.name]),
+    ).toEqual([]);
   });
 
   it('each fresh database is empty and independent', async () => {
@@ -125,7 +158,7 @@ describe(`harness on ${target}`, () => {
   });
 
   describeServer('server sessions', () => {
-    itServer('two connections see each other\'s committed rows, not uncommitted ones', async () => {
+    itServer("two connections see each other's committed rows, not uncommitted ones", async () => {
       const db = await freshDb({ bundle: false });
       const other = await db.connect();
       await db.exec('create table t (x int)');
@@ -146,7 +179,10 @@ describe(`harness on ${target}`, () => {
       // With a timeout, pg_terminate_backend waits until the backend is gone.
       expect(await db.one('select pg_terminate_backend($1, 5000) as ok', [pid])).toEqual({ ok: true });
       // Racing the FATAL message, the first failure may be a bare reset (08006).
-      const first = await victim.query('select 1').then(() => undefined, (e: unknown) => e);
+      const first = await victim.query('select 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(first).toBeInstanceOf(DbError);
       expect(['57P01', '08006']).toContain((first as DbError).code);
       // Once the client has read the FATAL message, the reason is the server's.

@@ -26,11 +26,11 @@ describe('fresh install', () => {
     expect(idx.map((i) => i.def).join()).toMatch(/\(room_id, created_at DESC\)/);
 
     expect(await db.one(`select parent::text as parent, time_zone, premake from partkeeper.config`)).toEqual({
-      parent: 'livechat_messages', time_zone: 'UTC', premake: 2,
+      parent: 'livechat_messages',
+      time_zone: 'UTC',
+      premake: 2,
     });
-    expect(await partitions(db)).toEqual([
-      { partition: 'livechat_messages_default', lower: null, upper: null, is_default: true },
-    ]);
+    expect(await partitions(db)).toEqual([{ partition: 'livechat_messages_default', lower: null, upper: null, is_default: true }]);
     // No row trigger: an insert costs what it costs on a bare table, whichever partition it lands in;
     // maintenance finds the rows waiting in the DEFAULT partition by reading it.
     const triggers = await db.query<{ rel: string; tgname: string }>(
@@ -49,8 +49,12 @@ describe('fresh install', () => {
   it('uses the same defaults for unregistered tables as the config table does', async () => {
     const db = await freshDb();
     await db.exec(`create table ev (at timestamptz not null) partition by range (at)`);
-    const registered = await db.one(`select to_jsonb(c) - 'parent' - 'table_name' - 'registered_at' - 'updated_at' as j from partkeeper.config c`);
-    const fallback = await db.one(`select to_jsonb(partkeeper.config_for('ev')) - 'parent' - 'table_name' - 'registered_at' - 'updated_at' as j`);
+    const registered = await db.one(
+      `select to_jsonb(c) - 'parent' - 'table_name' - 'registered_at' - 'updated_at' as j from partkeeper.config c`,
+    );
+    const fallback = await db.one(
+      `select to_jsonb(partkeeper.config_for('ev')) - 'parent' - 'table_name' - 'registered_at' - 'updated_at' as j`,
+    );
     expect(fallback).toEqual(registered);
   });
 });
@@ -61,8 +65,14 @@ describe('re-install', () => {
     await setClock(db, '2025-09-15 00:00+00');
     await db.query(`select partkeeper.configure('livechat_messages', p_premake => 4)`);
     await db.query(`select ensure_livechat_partitions()`);
-    await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'x', '2025-09-16'), (1, 1, 'late', '2023-01-01')`);
-    const before = { parts: await partitions(db), rows: await fingerprint(db), log: await db.one(`select count(*)::int as n from partkeeper.log`) };
+    await db.query(
+      `insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'x', '2025-09-16'), (1, 1, 'late', '2023-01-01')`,
+    );
+    const before = {
+      parts: await partitions(db),
+      rows: await fingerprint(db),
+      log: await db.one(`select count(*)::int as n from partkeeper.log`),
+    };
 
     await applyBundle(db);
     await applyBundle(db);
@@ -71,7 +81,11 @@ describe('re-install', () => {
     expect(await fingerprint(db)).toEqual(before.rows);
     expect(await db.one(`select count(*)::int as n from partkeeper.log`)).toEqual(before.log);
     expect((await db.one<{ premake: number }>(`select premake from partkeeper.config`)).premake).toBe(4);
-    expect(await db.query(`select version from partkeeper.schema_version order by 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await db.query(`select version from partkeeper.schema_version order by 1`)).toEqual([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+    ]);
   });
 });
 
@@ -83,7 +97,9 @@ describe('upgrade from the previous release', () => {
     await setClock(db, '2025-09-15 00:00+00');
     await db.query(`select partkeeper.configure('livechat_messages', p_premake => 4)`);
     await db.query(`select maintain_livechat_partitions()`);
-    await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'x', '2025-09-16'), (1, 1, 'waiting', '2026-03-01')`);
+    await db.query(
+      `insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'x', '2025-09-16'), (1, 1, 'waiting', '2026-03-01')`,
+    );
     expect(await db.query(`select tgname from pg_trigger where tgname = 'ensure_partition_exists'`)).toHaveLength(1);
     const before = { parts: await partitions(db), rows: await fingerprint(db) };
 
@@ -91,11 +107,21 @@ describe('upgrade from the previous release', () => {
 
     expect(await partitions(db)).toEqual(before.parts);
     expect(await fingerprint(db)).toEqual(before.rows);
-    expect((await db.one<{ premake: number; table_name: string }>(`select premake, table_name from partkeeper.config`)))
-      .toEqual({ premake: 4, table_name: 'public.livechat_messages' });
-    expect(await db.query(`select version from partkeeper.schema_version order by 1`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await db.one<{ premake: number; table_name: string }>(`select premake, table_name from partkeeper.config`)).toEqual({
+      premake: 4,
+      table_name: 'public.livechat_messages',
+    });
+    expect(await db.query(`select version from partkeeper.schema_version order by 1`)).toEqual([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+    ]);
     expect(await db.query(`select tgname from pg_trigger where tgname = 'ensure_partition_exists'`)).toEqual([]);
-    expect(await db.query(`select p.oid::regprocedure::text as f from pg_proc p where p.pronamespace = 'partkeeper'::regnamespace and p.prosecdef`)).toEqual([]);
+    expect(
+      await db.query(
+        `select p.oid::regprocedure::text as f from pg_proc p where p.pronamespace = 'partkeeper'::regnamespace and p.prosecdef`,
+      ),
+    ).toEqual([]);
     const run = (await db.one<{ r: { status: string; rows_moved: number } }>(`select maintain_livechat_partitions() as r`)).r;
     expect(run).toMatchObject({ status: 'ok', rows_moved: 1 });
   });
@@ -112,7 +138,11 @@ describe('adoption of the original table', () => {
       create function create_monthly_partition(table_name text, start_date date) returns void language plpgsql as $$ begin end $$;
       create function maintain_livechat_partitions() returns json language sql as $$ select '{}'::json $$;
     `);
-    const before = { rows: await fingerprint(db), oids: await db.query(`select inhrelid::int from pg_inherits where inhparent = 'livechat_messages'::regclass order by 1`), where: await rowsByPartition(db) };
+    const before = {
+      rows: await fingerprint(db),
+      oids: await db.query(`select inhrelid::int from pg_inherits where inhparent = 'livechat_messages'::regclass order by 1`),
+      where: await rowsByPartition(db),
+    };
     expect(Number(before.rows.rows)).toBe(250);
 
     await applyBundle(db);
@@ -135,7 +165,9 @@ describe('adoption of the original table', () => {
       { ensure_livechat_partitions: ['livechat_messages_2025_08', 'livechat_messages_2025_09', 'livechat_messages_2025_10'] },
     ]);
     expect(await db.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'livechat_messages_%' ORDER BY tablename;`)).toEqual(
-      ['2025_04', '2025_05', '2025_06', '2025_07', '2025_08', '2025_09', '2025_10', 'default'].map((s) => ({ tablename: `livechat_messages_${s}` })),
+      ['2025_04', '2025_05', '2025_06', '2025_07', '2025_08', '2025_09', '2025_10', 'default'].map((s) => ({
+        tablename: `livechat_messages_${s}`,
+      })),
     );
     const status = (await db.one<{ s: { status: string } }>(`SELECT maintain_livechat_partitions() as s;`)).s;
     expect(status.status).toBe('ok');

@@ -1,6 +1,6 @@
 // Intervals other than a month, and changing a table's interval going forward.
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
 import { gaps, maintain, misplacedRows, partitions } from './support.ts';
 
@@ -20,14 +20,26 @@ describe('partition intervals', () => {
     const db = await freshDb();
     await setClock(db, '2026-03-04 12:00:00+00'); // a Wednesday
     const expected: Record<string, [string, string, string][]> = {
-      e_day: [['e_day_2026_03_04', '2026-03-04 00:00:00', '2026-03-05 00:00:00'], ['e_day_2026_03_05', '2026-03-05 00:00:00', '2026-03-06 00:00:00'],
-        ['e_day_2026_03_06', '2026-03-06 00:00:00', '2026-03-07 00:00:00']],
-      e_week: [['e_week_2026_03_02', '2026-03-02 00:00:00', '2026-03-09 00:00:00'], ['e_week_2026_03_09', '2026-03-09 00:00:00', '2026-03-16 00:00:00'],
-        ['e_week_2026_03_16', '2026-03-16 00:00:00', '2026-03-23 00:00:00']],
-      e_quarter: [['e_quarter_2026_q1', '2026-01-01 00:00:00', '2026-04-01 00:00:00'], ['e_quarter_2026_q2', '2026-04-01 00:00:00', '2026-07-01 00:00:00'],
-        ['e_quarter_2026_q3', '2026-07-01 00:00:00', '2026-10-01 00:00:00']],
-      e_year: [['e_year_2026', '2026-01-01 00:00:00', '2027-01-01 00:00:00'], ['e_year_2027', '2027-01-01 00:00:00', '2028-01-01 00:00:00'],
-        ['e_year_2028', '2028-01-01 00:00:00', '2029-01-01 00:00:00']],
+      e_day: [
+        ['e_day_2026_03_04', '2026-03-04 00:00:00', '2026-03-05 00:00:00'],
+        ['e_day_2026_03_05', '2026-03-05 00:00:00', '2026-03-06 00:00:00'],
+        ['e_day_2026_03_06', '2026-03-06 00:00:00', '2026-03-07 00:00:00'],
+      ],
+      e_week: [
+        ['e_week_2026_03_02', '2026-03-02 00:00:00', '2026-03-09 00:00:00'],
+        ['e_week_2026_03_09', '2026-03-09 00:00:00', '2026-03-16 00:00:00'],
+        ['e_week_2026_03_16', '2026-03-16 00:00:00', '2026-03-23 00:00:00'],
+      ],
+      e_quarter: [
+        ['e_quarter_2026_q1', '2026-01-01 00:00:00', '2026-04-01 00:00:00'],
+        ['e_quarter_2026_q2', '2026-04-01 00:00:00', '2026-07-01 00:00:00'],
+        ['e_quarter_2026_q3', '2026-07-01 00:00:00', '2026-10-01 00:00:00'],
+      ],
+      e_year: [
+        ['e_year_2026', '2026-01-01 00:00:00', '2027-01-01 00:00:00'],
+        ['e_year_2027', '2027-01-01 00:00:00', '2028-01-01 00:00:00'],
+        ['e_year_2028', '2028-01-01 00:00:00', '2029-01-01 00:00:00'],
+      ],
     };
     for (const [table, parts] of Object.entries(expected)) {
       await eventsTable(db, table, table.slice(2));
@@ -87,7 +99,8 @@ describe('partition intervals', () => {
     const names = parts.map((p) => p.partition);
     expect([...names].sort()).toEqual(names);
     expect(await db.query(`select part_interval from partkeeper.interval_history order by until`)).toEqual([
-      { part_interval: 'month' }, { part_interval: 'week' },
+      { part_interval: 'month' },
+      { part_interval: 'week' },
     ]);
   });
 
@@ -97,6 +110,8 @@ describe('partition intervals', () => {
     await expectSqlState(db.query(`select partkeeper.create_partition('e_week', '2026-03-04')`), 'PK001');
     expect(await db.one(`select partkeeper.create_partition('e_week', '2026-03-02') as p`)).toEqual({ p: 'public.e_week_2026_03_02' });
     await expectSqlState(db.query(`select partkeeper.configure('e_week', p_part_interval => 'fortnight')`), 'PK001');
-    expect(await db.one(`select part_interval from partkeeper.config where parent = 'e_week'::regclass`)).toEqual({ part_interval: 'week' });
+    expect(await db.one(`select part_interval from partkeeper.config where parent = 'e_week'::regclass`)).toEqual({
+      part_interval: 'week',
+    });
   });
 });

@@ -1,9 +1,17 @@
 // The invariant checks themselves: each one holds on a healthy table and fires on a state crafted to
 // break it (by hand, behind partkeeper's back), so a green simulation means something.
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import { parseInstant } from '../harness/instant.ts';
-import { catchUp, Checker, Ledger, partitionViolations, type InvariantId, type MaintenanceRun, type PartitionFact } from '../harness/invariants.ts';
+import {
+  catchUp,
+  Checker,
+  Ledger,
+  partitionViolations,
+  type InvariantId,
+  type MaintenanceRun,
+  type PartitionFact,
+} from '../harness/invariants.ts';
 import { freshDb, setClock, target } from '../harness/testing.ts';
 import { createSql, insertSql, replay, type Entry } from '../harness/simulate/index.ts';
 
@@ -14,8 +22,9 @@ async function healthy(): Promise<{ db: Db; ledger: Ledger; checker: Checker; ru
   const db = await freshDb();
   await setClock(db, '2025-09-10 12:00:00+00');
   const ledger = new Ledger();
-  const rows = ['2025-09-01 00:00:00+00', '2025-09-30 23:59:59.999999+00', '2025-10-15 00:00:00+00', '2025-11-30 12:00:00+00']
-    .map((at) => ({ id: ledger.allocate(), at: parseInstant(at) }));
+  const rows = ['2025-09-01 00:00:00+00', '2025-09-30 23:59:59.999999+00', '2025-10-15 00:00:00+00', '2025-11-30 12:00:00+00'].map(
+    (at) => ({ id: ledger.allocate(), at: parseInstant(at) }),
+  );
   await db.query(insertSql(T, rows));
   ledger.commit(rows);
   const { run } = await catchUp(db, T);
@@ -36,10 +45,17 @@ describe(`invariant checks (${target})`, () => {
     const lost = await checker.check();
     expect(ids(lost.violations)).toEqual(['rows-exact']);
     expect(lost.violations[0]!.details).toMatchObject({ lost: { count: 1, first: ['2 (2025-09-30 23:59:59.999999+00)'] } });
-    await db.query(insertSql(T, [{ id: 2, at: parseInstant('2025-09-30 23:59:59.999999+00') }, { id: 99, at: parseInstant('2025-09-20 00:00:00+00') }]));
+    await db.query(
+      insertSql(T, [
+        { id: 2, at: parseInstant('2025-09-30 23:59:59.999999+00') },
+        { id: 99, at: parseInstant('2025-09-20 00:00:00+00') },
+      ]),
+    );
     expect((await checker.check()).violations[0]!.details).toMatchObject({ neverInserted: { count: 1 }, lost: { count: 0 } });
     await db.exec(`delete from ${T} where id = 99; update ${T} set created_at = created_at + interval '1 microsecond' where id = 3`);
-    expect((await checker.check()).violations[0]!.details).toMatchObject({ changed: { count: 1, first: ['3 (2025-10-15 00:00:00+00 -> 2025-10-15 00:00:00.000001+00)'] } });
+    expect((await checker.check()).violations[0]!.details).toMatchObject({
+      changed: { count: 1, first: ['3 (2025-10-15 00:00:00+00 -> 2025-10-15 00:00:00.000001+00)'] },
+    });
     expect(ledger.size).toBe(4);
   });
 
@@ -55,7 +71,9 @@ describe(`invariant checks (${target})`, () => {
     ledger.commit([{ id: 5, at: parseInstant('2026-03-15 00:00:00+00') }]);
     const { violations } = await checker.check();
     expect(ids(violations)).toContain('rows-placed');
-    expect(violations.find((v) => v.invariant === 'rows-placed')!.message).toMatch(/stray \[2025-12-01 00:00:00\+00, 2026-01-01 00:00:00\+00\) holds rows from 2026-03-15/);
+    expect(violations.find((v) => v.invariant === 'rows-placed')!.message).toMatch(
+      /stray \[2025-12-01 00:00:00\+00, 2026-01-01 00:00:00\+00\) holds rows from 2026-03-15/,
+    );
   });
 
   it('partitions-aligned and log-complete: a partition made by hand in a Los Angeles session', async () => {
@@ -65,7 +83,9 @@ describe(`invariant checks (${target})`, () => {
       reset timezone;`);
     const { violations } = await checker.check();
     expect(ids(violations).sort()).toEqual(['log-complete', 'partitions-aligned']);
-    expect(violations.find((v) => v.invariant === 'partitions-aligned')!.message).toMatch(/\[2026-01-01 08:00:00\+00, 2026-02-01 08:00:00\+00\)/);
+    expect(violations.find((v) => v.invariant === 'partitions-aligned')!.message).toMatch(
+      /\[2026-01-01 08:00:00\+00, 2026-02-01 08:00:00\+00\)/,
+    );
     // one that existed before partkeeper (foreign) needs no log row
     const adopted = new Checker(db, { table: T, ledger: new Ledger(), foreign: new Set([`${T}_2026_01`]) });
     expect(ids((await adopted.check()).violations)).not.toContain('log-complete');
@@ -73,10 +93,19 @@ describe(`invariant checks (${target})`, () => {
 
   it('log-complete: a logged creation whose partition has other bounds, or whose log row is gone', async () => {
     const { db, checker } = await healthy();
-    await db.exec(`update partkeeper.log set detail = detail || '{"lower": "2025-09-02 00:00:00+00"}' where partition_name like '%_2025_09'`);
-    expect((await checker.check()).violations).toEqual([expect.objectContaining({ invariant: 'log-complete', message: expect.stringMatching(/without a partition of those bounds/) })]);
+    await db.exec(
+      `update partkeeper.log set detail = detail || '{"lower": "2025-09-02 00:00:00+00"}' where partition_name like '%_2025_09'`,
+    );
+    expect((await checker.check()).violations).toEqual([
+      expect.objectContaining({ invariant: 'log-complete', message: expect.stringMatching(/without a partition of those bounds/) }),
+    ]);
     await db.exec(`delete from partkeeper.log where partition_name like '%_2025_09'`);
-    expect((await checker.check()).violations).toEqual([expect.objectContaining({ invariant: 'log-complete', message: expect.stringMatching(/no creation logged for livechat_messages_2025_09/) })]);
+    expect((await checker.check()).violations).toEqual([
+      expect.objectContaining({
+        invariant: 'log-complete',
+        message: expect.stringMatching(/no creation logged for livechat_messages_2025_09/),
+      }),
+    ]);
   });
 
   it('partitions-contiguous, horizon-covered and default-drained: only after a settled run', async () => {
@@ -93,10 +122,17 @@ describe(`invariant checks (${target})`, () => {
     expect((await checker.check()).violations).toEqual([]);
     const found = (await checker.check(settled)).violations;
     expect(ids(found).sort()).toEqual(['default-drained', 'horizon-covered', 'partitions-contiguous']);
-    expect(found.find((v) => v.invariant === 'horizon-covered')!.message).toMatch(/cover \[2025-09-01 00:00:00\+00, 2025-10-01 00:00:00\+00\), short of 2025-12-01/);
+    expect(found.find((v) => v.invariant === 'horizon-covered')!.message).toMatch(
+      /cover \[2025-09-01 00:00:00\+00, 2025-10-01 00:00:00\+00\), short of 2025-12-01/,
+    );
     // a run that created something, or was stopped by a lock, is not settled: no claim is made yet
-    expect((await checker.check({ ...settled, created: [{ partition: 'x', lower: '', upper: '', rows_moved: 0 }] })).violations).toEqual([]);
-    expect((await checker.check({ ...settled, status: 'warning', warnings: [{ code: 'lock_timeout', message: 'lock not obtained' }] })).violations).toEqual([]);
+    expect((await checker.check({ ...settled, created: [{ partition: 'x', lower: '', upper: '', rows_moved: 0 }] })).violations).toEqual(
+      [],
+    );
+    expect(
+      (await checker.check({ ...settled, status: 'warning', warnings: [{ code: 'lock_timeout', message: 'lock not obtained' }] }))
+        .violations,
+    ).toEqual([]);
     // and maintenance itself repairs all three
     const { run } = await catchUp(db, T);
     expect((await checker.check(run)).violations).toEqual([]);
@@ -104,15 +140,26 @@ describe(`invariant checks (${target})`, () => {
 
   it('partitions-disjoint: overlapping bounds are reported (PostgreSQL itself refuses to build them)', async () => {
     const { db } = await healthy();
-    await expect(db.exec(`create table o partition of ${T} for values from ('2025-09-15 00:00+00') to ('2025-10-15 00:00+00')`)).rejects.toThrow(/would overlap/);
+    await expect(
+      db.exec(`create table o partition of ${T} for values from ('2025-09-15 00:00+00') to ('2025-10-15 00:00+00')`),
+    ).rejects.toThrow(/would overlap/);
     // so the check is shown on facts as partition_bounds() would report them
     const fact = (name: string, lower: string, upper: string): PartitionFact => ({
-      oid: 0, name, isDefault: false, lower: parseInstant(lower), upper: parseInstant(upper), aligned: true, logged: true,
+      oid: 0,
+      name,
+      isDefault: false,
+      lower: parseInstant(lower),
+      upper: parseInstant(upper),
+      aligned: true,
+      logged: true,
     });
     const o = { zone: 'UTC', foreign: new Set<string>(), logProblems: [] };
     expect(partitionViolations([fact('a', '2025-09-01', '2025-10-01'), fact('b', '2025-10-01', '2025-11-01')], o)).toEqual([]);
     expect(partitionViolations([fact('a', '2025-09-01', '2025-10-01'), fact('b', '2025-09-15', '2025-11-01')], o)).toEqual([
-      { invariant: 'partitions-disjoint', message: 'a [2025-09-01 00:00:00+00, 2025-10-01 00:00:00+00) overlaps b [2025-09-15 00:00:00+00, 2025-11-01 00:00:00+00)' },
+      {
+        invariant: 'partitions-disjoint',
+        message: 'a [2025-09-01 00:00:00+00, 2025-10-01 00:00:00+00) overlaps b [2025-09-15 00:00:00+00, 2025-11-01 00:00:00+00)',
+      },
     ]);
   });
 
@@ -124,14 +171,24 @@ describe(`invariant checks (${target})`, () => {
     const row = { id: 1, at: parseInstant('2030-01-01 00:00:00+00') };
     const ledger = new Ledger();
     const entry = (e: Pick<Entry, 'kind' | 'sql'> & Partial<Entry>): Entry => ({ step: 0, clock, zone: 'UTC', role: null, ...e });
-    const insert = await replay(db, [entry({ kind: 'insert', rows: [row], sql: insertSql(T, [row]) })], { table: T, ledger, checkEach: true });
-    expect(insert.violations[0]).toMatchObject({ invariant: 'inserts-succeed', message: expect.stringMatching(/^an INSERT of 1 row\(s\) failed: 23514 no partition of relation/) });
+    const insert = await replay(db, [entry({ kind: 'insert', rows: [row], sql: insertSql(T, [row]) })], {
+      table: T,
+      ledger,
+      checkEach: true,
+    });
+    expect(insert.violations[0]).toMatchObject({
+      invariant: 'inserts-succeed',
+      message: expect.stringMatching(/^an INSERT of 1 row\(s\) failed: 23514 no partition of relation/),
+    });
     expect(ledger.size).toBe(0);
     await db.exec(`set timezone = 'America/Los_Angeles';
       create table by_hand partition of ${T} for values from ('2025-12-01') to ('2026-01-01');
       reset timezone;`);
     const create = await replay(db, [entry({ kind: 'create', sql: createSql(T, '2025-12-01') })], { table: T, ledger, checkEach: true });
-    expect(create.violations[0]).toMatchObject({ invariant: 'statements-succeed', message: expect.stringMatching(/failed: PK006 range .* overlaps partition public.by_hand \[2025-12-01 08:00/) });
+    expect(create.violations[0]).toMatchObject({
+      invariant: 'statements-succeed',
+      message: expect.stringMatching(/failed: PK006 range .* overlaps partition public.by_hand \[2025-12-01 08:00/),
+    });
   });
 
   it('maintenance-settles: a maintain_table that always claims to create never settles', async () => {

@@ -2,7 +2,7 @@
 // retirements, periods whose partition cannot be made, keys PostgreSQL cannot compute with, a
 // dropped table; retention and gap healing agree on what was retired.
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
 import { codes, defaultRows, fingerprint, maintain, partitions } from './support.ts';
 
@@ -28,7 +28,12 @@ describe('a refused step fails alone', () => {
     expect(run.status).toBe('failed');
     expect(run.complete).toBe(false);
     expect(run.warnings).toEqual([
-      expect.objectContaining({ code: 'fk_violation', sqlstate: '23503', partition: `public.${T}_2026_10`, hint: expect.stringMatching(/reference/) }),
+      expect.objectContaining({
+        code: 'fk_violation',
+        sqlstate: '23503',
+        partition: `public.${T}_2026_10`,
+        hint: expect.stringMatching(/reference/),
+      }),
     ]);
     expect(run.created.map((c) => c.lower.slice(0, 7))).toEqual(['2027-01', '2027-02', '2027-03']);
     expect(await months(db)).toEqual(['2026-10', '2026-11', '2026-12', '2027-01', '2027-02', '2027-03']);
@@ -47,12 +52,22 @@ describe('a refused step fails alone', () => {
     expect(viewed.warnings[0]).toMatchObject({ sqlstate: '2BP01', partition: `public.${T}_2026_11` });
     expect(viewed.created.map((c) => c.lower.slice(0, 7))).toEqual(['2027-04']);
     // and the failure is seen: last_run, health, the log, schema-qualified
-    expect(await db.one(`select status, result ->> 'complete' as complete from partkeeper.last_run`)).toEqual({ status: 'failed', complete: 'false' });
+    expect(await db.one(`select status, result ->> 'complete' as complete from partkeeper.last_run`)).toEqual({
+      status: 'failed',
+      complete: 'false',
+    });
     const h = await health(db);
     expect(h.status).toBe('error');
-    expect(h.checks.find((c) => c.check === 'last_run')).toMatchObject({ status: 'error', table: `public.${T}`, message: expect.stringMatching(/\[dependent_objects\]/) });
-    expect(await db.one(`select table_name, detail ->> 'status' as status from partkeeper.log where action = 'maintain' order by id desc limit 1`))
-      .toEqual({ table_name: `public.${T}`, status: 'failed' });
+    expect(h.checks.find((c) => c.check === 'last_run')).toMatchObject({
+      status: 'error',
+      table: `public.${T}`,
+      message: expect.stringMatching(/\[dependent_objects\]/),
+    });
+    expect(
+      await db.one(
+        `select table_name, detail ->> 'status' as status from partkeeper.log where action = 'maintain' order by id desc limit 1`,
+      ),
+    ).toEqual({ table_name: `public.${T}`, status: 'failed' });
   });
 
   it('a period whose partition cannot be made fails alone: the other periods move and premake happens', async () => {
@@ -91,7 +106,10 @@ describe('a refused step fails alone', () => {
       expect(run.complete, t).toBe(true);
       expect(codes(run), t).toEqual(['rows_in_default']);
       expect(run.rows_moved, t).toBe(1);
-      expect(run.created.map((c) => c.lower.slice(0, 7)), t).toEqual(['2027-01', '2027-02', '2027-03', '2026-12']);
+      expect(
+        run.created.map((c) => c.lower.slice(0, 7)),
+        t,
+      ).toEqual(['2027-01', '2027-02', '2027-03', '2026-12']);
     }
     const reasons = (await maintain(db, 'ev')).left_in_default.map((l) => [l.period, l.rows, l.reason]);
     expect(reasons).toEqual([
@@ -112,16 +130,27 @@ describe('a refused step fails alone', () => {
     await db.query(`select partkeeper.register_table('app.events')`);
     const oid = (await db.one<{ o: number }>(`select 'app.events'::regclass::oid::int as o`)).o;
     await db.exec(`drop table app.events`);
-    const all = (await db.one<{ r: { status: string; tables: { table: string; status: string; error?: { code: string } }[] } }>(
-      'select partkeeper.maintain_all() as r')).r;
+    const all = (
+      await db.one<{ r: { status: string; tables: { table: string; status: string; error?: { code: string } }[] } }>(
+        'select partkeeper.maintain_all() as r',
+      )
+    ).r;
     expect(all.status).toBe('failed');
     expect(all.tables.map((t) => [t.table, t.status, t.error?.code ?? null])).toEqual([
-      ['app.events', 'failed', 'table_missing'], [`public.${T}`, 'ok', null],
+      ['app.events', 'failed', 'table_missing'],
+      [`public.${T}`, 'ok', null],
     ]);
     const h = await health(db);
-    expect(h.checks.find((c) => c.check === 'table_exists')).toMatchObject({ status: 'error', table: 'app.events', fix: `SELECT partkeeper.unregister_table(${oid}); as the installing role or a superuser.` });
+    expect(h.checks.find((c) => c.check === 'table_exists')).toMatchObject({
+      status: 'error',
+      table: 'app.events',
+      fix: `SELECT partkeeper.unregister_table(${oid}); as the installing role or a superuser.`,
+    });
     const status = (await db.one<{ s: { tables: { table: string; exists: boolean }[] } }>('select partkeeper.status() as s')).s;
-    expect(status.tables.map((t) => [t.table, t.exists])).toEqual([['app.events', false], [`public.${T}`, true]]);
+    expect(status.tables.map((t) => [t.table, t.exists])).toEqual([
+      ['app.events', false],
+      [`public.${T}`, true],
+    ]);
     expect(await db.one(`select partkeeper.unregister_table(${oid}) ->> 'table' as t`)).toEqual({ t: 'app.events' });
     expect((await health(db)).checks.some((c) => c.check === 'table_exists')).toBe(false);
   });
@@ -143,7 +172,9 @@ describe('retention and gap healing agree', () => {
     }
     const kept = await maintain(db);
     expect(kept.retired).toEqual([]);
-    expect(kept.warnings.filter((w) => w.code === 'expired_kept').map((w) => [w.partition, w.reason])).toEqual([[`public.${T}_2026_01`, 'archive_missing']]);
+    expect(kept.warnings.filter((w) => w.code === 'expired_kept').map((w) => [w.partition, w.reason])).toEqual([
+      [`public.${T}_2026_01`, 'archive_missing'],
+    ]);
     // January archived too: all three go, oldest first
     await db.query(`select partkeeper.record_archive('${T}_2026_01', '/archives/01', 'partkeeper-archive/1', 1, 10, 'sha256:00')`);
     const retired = await maintain(db);
@@ -176,6 +207,9 @@ describe('retention and gap healing agree', () => {
     expect(kept).toMatchObject({ reason: 'archive_larger', partition: `public.${T}_2026_01` });
     expect(kept.message).toMatch(/its archive holds 5 rows, more than the 3 /);
     expect(kept.message).not.toMatch(/archive it again/);
-    await expectSqlState(db.query(`select partkeeper.record_archive('${T}_2026_01', '/a', 'partkeeper-archive/1', 5, 10, 'sha256:00')`), 'PK006');
+    await expectSqlState(
+      db.query(`select partkeeper.record_archive('${T}_2026_01', '/a', 'partkeeper-archive/1', 5, 10, 'sha256:00')`),
+      'PK006',
+    );
   });
 });

@@ -10,8 +10,10 @@ describe('inserts into months without a partition', () => {
     await maintain(db);
     const dates = [
       '2025-09-10 12:00:00+00', // has its partition
-      '2025-06-30 23:59:59.999999+00', '2025-06-01 00:00:00+00', // before the oldest partition
-      '2026-02-28 12:00:00+00', '2026-03-01 00:00:00+00', // after the horizon
+      '2025-06-30 23:59:59.999999+00',
+      '2025-06-01 00:00:00+00', // before the oldest partition
+      '2026-02-28 12:00:00+00',
+      '2026-03-01 00:00:00+00', // after the horizon
       '2024-02-29 08:00:00+00', // a leap day, 18 months back: outside the default one-year drain window
     ];
     await insertMessages(db, dates);
@@ -24,7 +26,12 @@ describe('inserts into months without a partition', () => {
     expect(await misplacedRows(db)).toBe(0);
     expect(await defaultRows(db)).toBe(1);
     expect(run.left_in_default).toEqual([
-      expect.objectContaining({ period: '2024-02-01T00:00:00+00:00', rows: 1, reason: 'before_window', message: expect.stringMatching(/before the drain window/) }),
+      expect.objectContaining({
+        period: '2024-02-01T00:00:00+00:00',
+        rows: 1,
+        reason: 'before_window',
+        message: expect.stringMatching(/before the drain window/),
+      }),
     ]);
     expect(run.status).toBe('warning');
     expect(run.complete).toBe(true); // a row outside the window is not work left undone
@@ -36,7 +43,9 @@ describe('inserts into months without a partition', () => {
     expect(parts[0]!.lower).toBe('2025-06-01 00:00:00');
     expect(parts.at(-2)!.upper).toBe('2026-04-01 00:00:00');
     // only the month still waiting stays pending
-    expect(await db.query(`select to_char(period_start at time zone 'UTC', 'YYYY-MM') as m from partkeeper.pending`)).toEqual([{ m: '2024-02' }]);
+    expect(await db.query(`select to_char(period_start at time zone 'UTC', 'YYYY-MM') as m from partkeeper.pending`)).toEqual([
+      { m: '2024-02' },
+    ]);
 
     // widening the window lets the next run place it
     await db.query(`select partkeeper.configure('livechat_messages', p_drain_window_back => '2 years')`);
@@ -141,20 +150,44 @@ describe('maintenance', () => {
     expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'maintain'`)).toEqual({ n: 1 });
     await maintain(db); // nothing to do: no new log row
     expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'maintain'`)).toEqual({ n: 1 });
-    expect(await db.one(`select status, (result->>'rows_moved')::int as moved from partkeeper.last_run`)).toEqual({ status: 'ok', moved: 0 });
+    expect(await db.one(`select status, (result->>'rows_moved')::int as moved from partkeeper.last_run`)).toEqual({
+      status: 'ok',
+      moved: 0,
+    });
   });
 
   it('returns the documented JSON shape', async () => {
     const db = await freshDb();
     await setClock(db, '2025-04-10 00:00:00+00');
     const run = await maintain(db);
-    expect(Object.keys(run).sort()).toEqual(
-      ['clock', 'complete', 'created', 'default_rows', 'drain_window', 'duration_ms', 'horizon', 'horizon_target', 'left_in_default', 'next_expiry', 'retired',
-        'rows_moved', 'status', 'table', 'warnings'],
-    );
+    expect(Object.keys(run).sort()).toEqual([
+      'clock',
+      'complete',
+      'created',
+      'default_rows',
+      'drain_window',
+      'duration_ms',
+      'horizon',
+      'horizon_target',
+      'left_in_default',
+      'next_expiry',
+      'retired',
+      'rows_moved',
+      'status',
+      'table',
+      'warnings',
+    ]);
     expect(run).toMatchObject({
-      table: 'public.livechat_messages', status: 'ok', complete: true, clock: '2025-04-10T00:00:00+00:00', rows_moved: 0, default_rows: 0,
-      drain_window: { from: '2024-04-01T00:00:00+00:00', to: '2026-05-01T00:00:00+00:00' }, warnings: [], retired: [], next_expiry: null,
+      table: 'public.livechat_messages',
+      status: 'ok',
+      complete: true,
+      clock: '2025-04-10T00:00:00+00:00',
+      rows_moved: 0,
+      default_rows: 0,
+      drain_window: { from: '2024-04-01T00:00:00+00:00', to: '2026-05-01T00:00:00+00:00' },
+      warnings: [],
+      retired: [],
+      next_expiry: null,
     });
     expect(typeof run.duration_ms).toBe('number');
   });
@@ -174,41 +207,58 @@ describe('maintenance', () => {
   it('skips a disabled table and reports busy/failed per table in maintain_all', async () => {
     const db = await freshDb();
     await setClock(db, '2025-04-10 00:00:00+00');
-    await db.exec(`create table ev (at timestamptz not null) partition by range (at); create table gone (at date not null) partition by range (at)`);
+    await db.exec(
+      `create table ev (at timestamptz not null) partition by range (at); create table gone (at date not null) partition by range (at)`,
+    );
     await db.query(`select partkeeper.register_table('ev'), partkeeper.register_table('gone')`);
     await db.query(`select partkeeper.configure('ev', p_enabled => false)`);
     await db.exec(`drop table gone`);
-    const all = (await db.one<{ r: { status: string; tables: { table: string; status: string; error?: { sqlstate: string } }[] } }>(
-      `select partkeeper.maintain_all() as r`,
-    )).r;
+    const all = (
+      await db.one<{ r: { status: string; tables: { table: string; status: string; error?: { sqlstate: string } }[] } }>(
+        `select partkeeper.maintain_all() as r`,
+      )
+    ).r;
     expect(all.status).toBe('failed');
     expect(all.tables.map((t) => t.status)).toEqual(expect.arrayContaining(['ok', 'disabled', 'failed']));
     expect(all.tables.find((t) => t.status === 'failed')!.error!.sqlstate).toBe('PK002');
-    expect(await db.one(`select count(*)::int as n from partkeeper.partition_bounds('livechat_messages') where not is_default`)).toEqual({ n: 3 });
+    expect(await db.one(`select count(*)::int as n from partkeeper.partition_bounds('livechat_messages') where not is_default`)).toEqual({
+      n: 3,
+    });
   });
 
-  it('CALL partkeeper.run_maintenance() maintains every table, and one table\'s error does not stop the others', async () => {
+  it("CALL partkeeper.run_maintenance() maintains every table, and one table's error does not stop the others", async () => {
     const db = await freshDb();
     await setClock(db, '2025-04-10 00:00:00+00');
-    await db.exec(`create table a_events (at timestamptz not null) partition by range (at); create table gone (at date not null) partition by range (at)`);
+    await db.exec(
+      `create table a_events (at timestamptz not null) partition by range (at); create table gone (at date not null) partition by range (at)`,
+    );
     await db.query(`select partkeeper.register_table('a_events'), partkeeper.register_table('gone')`);
     await db.exec(`drop table gone`);
     // the healthy tables are maintained and committed, then the CALL fails naming the failed one,
     // so pg_cron records the job run as failed
     const e = await expectSqlState(db.exec('call partkeeper.run_maintenance()'), 'PK008');
     expect(e.message).toBe('partkeeper: maintenance failed for 1 of 3 table(s): public.gone');
-    expect(await db.query(`select coalesce(c.table_name, l.parent::text) as t, l.status
-                             from partkeeper.last_run l join partkeeper.config c using (parent) order by 1`)).toEqual([
-      { t: 'public.a_events', status: 'ok' }, { t: 'public.gone', status: 'failed' }, { t: 'public.livechat_messages', status: 'ok' },
+    expect(
+      await db.query(`select coalesce(c.table_name, l.parent::text) as t, l.status
+                             from partkeeper.last_run l join partkeeper.config c using (parent) order by 1`),
+    ).toEqual([
+      { t: 'public.a_events', status: 'ok' },
+      { t: 'public.gone', status: 'failed' },
+      { t: 'public.livechat_messages', status: 'ok' },
     ]);
-    expect(await db.one(`select count(*)::int as n, min(table_name) as t from partkeeper.log where action = 'failed'`)).toEqual({ n: 1, t: 'public.gone' });
+    expect(await db.one(`select count(*)::int as n, min(table_name) as t from partkeeper.log where action = 'failed'`)).toEqual({
+      n: 1,
+      t: 'public.gone',
+    });
     // without raising, the procedure hands back every result
     const { p_results: results } = await db.one<{ p_results: { status: string; tables: { table: string; status: string }[] } }>(
       'call partkeeper.run_maintenance(p_raise => false)',
     );
     expect(results.status).toBe('failed');
     expect(results.tables.map((t) => [t.table, t.status])).toEqual([
-      ['public.a_events', 'ok'], ['public.gone', 'failed'], ['public.livechat_messages', 'ok'],
+      ['public.a_events', 'ok'],
+      ['public.gone', 'failed'],
+      ['public.livechat_messages', 'ok'],
     ]);
   });
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleScript, manifestFiles, repoRoot } from '../harness/manifest.ts';
+import { bundleScript, manifestFiles, repoRoot } from '../src/bundle.ts';
 
 function sqlFiles(dir: string): string[] {
   return readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((e) =>
@@ -16,8 +16,14 @@ describe('sql/install.sql manifest', () => {
     const dupes = listed.filter((f, i) => listed.indexOf(f) !== i);
     expect(dupes, 'listed more than once').toEqual([]);
     const onDisk = sqlFiles('sql').filter((f) => f !== 'sql/install.sql');
-    expect(onDisk.filter((f) => !listed.includes(f)), 'not in the manifest').toEqual([]);
-    expect(listed.filter((f) => !onDisk.includes(f)), 'listed but not under sql/').toEqual([]);
+    expect(
+      onDisk.filter((f) => !listed.includes(f)),
+      'not in the manifest',
+    ).toEqual([]);
+    expect(
+      listed.filter((f) => !onDisk.includes(f)),
+      'listed but not under sql/',
+    ).toEqual([]);
   });
 
   it('bundles into plain SQL', () => {
@@ -37,9 +43,11 @@ describe('bundleScript', () => {
     write('sql/install.sql', "-- head\n\\ir core/a.sql\nselect 'between';\n\\ir 'z.sql'\n-- tail\n");
     write('sql/core/a.sql', 'select 1;\n\\ir ../lib/b.sql\nselect 3;');
     write('sql/lib/b.sql', 'select 2;\n');
-    write('sql/z.sql', '  select \'\\\\not a meta command\';\n');
+    write('sql/z.sql', "  select '\\\\not a meta command';\n");
     expect(manifestFiles(root)).toEqual(['sql/core/a.sql', 'sql/lib/b.sql', 'sql/z.sql']);
-    expect(bundleScript(root)).toBe("-- head\nselect 1;\nselect 2;\nselect 3;\nselect 'between';\n  select '\\\\not a meta command';\n-- tail\n");
+    expect(bundleScript(root)).toBe(
+      "-- head\nselect 1;\nselect 2;\nselect 3;\nselect 'between';\n  select '\\\\not a meta command';\n-- tail\n",
+    );
   });
 
   it('rejects any other psql meta-command, missing files and cycles', () => {

@@ -3,7 +3,7 @@
 // that resolve names through search_path, NOT VALID constraints, replica identity. After any run,
 // every other table is exactly as before and no trigger or foreign-key action saw the move.
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import { freshDb, setClock } from '../harness/testing.ts';
 import { codes, defaultRows, fingerprint, maintain, rowsByPartition } from './support.ts';
 
@@ -18,7 +18,9 @@ async function everythingElse(db: Db): Promise<Record<string, string>> {
   );
   const out: Record<string, string> = {};
   for (const { t } of tables) {
-    out[t] = (await db.one<{ f: string }>(`select count(*) || ':' || coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as f from ${t} x`)).f;
+    out[t] = (
+      await db.one<{ f: string }>(`select count(*) || ':' || coalesce(md5(string_agg(x::text, ',' order by x::text)), '') as f from ${t} x`)
+    ).f;
   }
   return out;
 }
@@ -49,11 +51,13 @@ describe('a move changes no data anyone can observe', () => {
       expect(await rowsByPartition(db)).toEqual({ [`${T}_2026_10`]: 1 });
       // the key still holds, and keeps being enforced on the new partition
       await db.exec(`delete from message_reactions; insert into message_reactions select 1, id, created_at, 'heart' from ${T}`);
-      await expect(db.exec(`insert into message_reactions values (2, 42, '2026-10-05 12:00+00', 'x')`)).rejects.toThrow(/violates foreign key/);
+      await expect(db.exec(`insert into message_reactions values (2, 42, '2026-10-05 12:00+00', 'x')`)).rejects.toThrow(
+        /violates foreign key/,
+      );
     });
   }
 
-  it('the owner\'s triggers of every kind and mode see nothing: counters, audit, guards that refuse or skip deletes, always and replica triggers', async () => {
+  it("the owner's triggers of every kind and mode see nothing: counters, audit, guards that refuse or skip deletes, always and replica triggers", async () => {
     const db = await freshDb();
     await clock(db);
     await db.exec(`
@@ -82,7 +86,9 @@ describe('a move changes no data anyone can observe', () => {
                    create trigger skip_delete before delete on ${T}_default for each row execute function skip();`);
     expect(await db.one(`select message_count::int from rooms`)).toEqual({ message_count: 1 });
     const [others, rows] = [await everythingElse(db), await fingerprint(db)];
-    const modes = await db.query(`select tgname, tgenabled from pg_trigger where tgrelid = '${T}_default'::regclass and not tgisinternal order by 1`);
+    const modes = await db.query(
+      `select tgname, tgenabled from pg_trigger where tgrelid = '${T}_default'::regclass and not tgisinternal order by 1`,
+    );
 
     const run = await maintain(db);
     expect(run).toMatchObject({ status: 'ok', rows_moved: 1 });
@@ -90,17 +96,19 @@ describe('a move changes no data anyone can observe', () => {
     expect(await fingerprint(db)).toEqual(rows);
     expect(await db.one(`select message_count::int from rooms`)).toEqual({ message_count: 1 });
     // every trigger is back in its mode, on the DEFAULT partition and, cloned, on the new one
-    expect(await db.query(`select tgname, tgenabled from pg_trigger where tgrelid = '${T}_default'::regclass and not tgisinternal order by 1`)).toEqual(modes);
-    expect(await db.query(`select tgname, tgenabled from pg_trigger where tgrelid = '${T}_2026_10'::regclass and not tgisinternal order by 1`)).toEqual(
-      modes.filter((m) => !['audit_default_stmt', 'skip_delete'].includes((m as { tgname: string }).tgname)),
-    );
+    expect(
+      await db.query(`select tgname, tgenabled from pg_trigger where tgrelid = '${T}_default'::regclass and not tgisinternal order by 1`),
+    ).toEqual(modes);
+    expect(
+      await db.query(`select tgname, tgenabled from pg_trigger where tgrelid = '${T}_2026_10'::regclass and not tgisinternal order by 1`),
+    ).toEqual(modes.filter((m) => !['audit_default_stmt', 'skip_delete'].includes((m as { tgname: string }).tgname)));
     // and they still fire for the application
     await db.exec(`insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'after', '2026-10-06 00:00+00')`);
     expect(await db.one(`select message_count::int from rooms`)).toEqual({ message_count: 2 });
     await expect(db.exec(`delete from ${T}`)).rejects.toThrow(/append-only/);
   });
 
-  it('generated columns, expression indexes and triggers that resolve names through search_path behave as in the owner\'s sessions', async () => {
+  it("generated columns, expression indexes and triggers that resolve names through search_path behave as in the owner's sessions", async () => {
     const db = await freshDb();
     await clock(db);
     // the common unaccent wrapper: an SQL function that calls another by its unqualified name
@@ -129,13 +137,20 @@ describe('a move changes no data anyone can observe', () => {
       create function public.f_unaccent(text) returns text language sql immutable as $$ select strip_accents(lower($1)) $$;`);
     // PostgreSQL 17+ builds indexes with a restricted search_path: there the wrapper cannot be
     // indexed at all, on the parent either, whoever asks
-    const indexed = await db.exec(`create index on ${T} (public.f_unaccent(body))`).then(() => null, (e: { code?: string }) => e.code ?? 'error');
+    const indexed = await db.exec(`create index on ${T} (public.f_unaccent(body))`).then(
+      () => null,
+      (e: { code?: string }) => e.code ?? 'error',
+    );
     const { v } = await db.one<{ v: number }>(`select current_setting('server_version_num')::int as v`);
     expect(indexed).toBe(v >= 170000 ? '42883' : null);
     if (indexed) return;
     // what PostgreSQL itself does with this index in the owner's session
-    const plain = await db.exec(`begin; create table probe partition of ${T} for values from ('2031-01-01') to ('2031-02-01'); rollback`)
-      .then(() => null, (e: { code?: string }) => e.code ?? 'error');
+    const plain = await db
+      .exec(`begin; create table probe partition of ${T} for values from ('2031-01-01') to ('2031-02-01'); rollback`)
+      .then(
+        () => null,
+        (e: { code?: string }) => e.code ?? 'error',
+      );
     await waitingMessage(db);
     const run = await maintain(db);
     if (plain === null) {
@@ -150,7 +165,7 @@ describe('a move changes no data anyone can observe', () => {
     }
   });
 
-  it('an old row that breaks a NOT VALID CHECK still moves, and new partitions take the parent\'s replica identity and constraint states', async () => {
+  it("an old row that breaks a NOT VALID CHECK still moves, and new partitions take the parent's replica identity and constraint states", async () => {
     const db = await freshDb();
     await clock(db);
     await waitingMessage(db);
@@ -178,13 +193,19 @@ describe('a move changes no data anyone can observe', () => {
     const db = await freshDb();
     await setClock(db, '2026-11-10 00:00:00+00');
     await maintain(db);
-    await db.exec(`alter table ${T}_2027_01 set (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.01, toast.autovacuum_enabled = false)`);
+    await db.exec(
+      `alter table ${T}_2027_01 set (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.01, toast.autovacuum_enabled = false)`,
+    );
     await setClock(db, '2026-12-10 00:00:00+00');
     await maintain(db);
-    const options = async (rel: string) => db.one(
-      `select c.reloptions as r, t.reloptions as toast from pg_class c left join pg_class t on t.oid = c.reltoastrelid where c.oid = '${rel}'::regclass`,
-    );
-    expect(await options(`${T}_2027_02`)).toEqual({ r: ['fillfactor=70', 'autovacuum_vacuum_scale_factor=0.01'], toast: ['autovacuum_enabled=false'] });
+    const options = async (rel: string) =>
+      db.one(
+        `select c.reloptions as r, t.reloptions as toast from pg_class c left join pg_class t on t.oid = c.reltoastrelid where c.oid = '${rel}'::regclass`,
+      );
+    expect(await options(`${T}_2027_02`)).toEqual({
+      r: ['fillfactor=70', 'autovacuum_vacuum_scale_factor=0.01'],
+      toast: ['autovacuum_enabled=false'],
+    });
     await db.exec(`create table chat_template (like ${T}) with (fillfactor = 50)`);
     await db.query(`select partkeeper.configure('${T}', p_template => 'chat_template')`);
     await setClock(db, '2027-01-10 00:00:00+00');
@@ -214,10 +235,18 @@ describe('a move changes no data anyone can observe', () => {
       const refused = run.warnings.find((w) => w.code === 'replica_role_required')!;
       expect(refused).toMatchObject({ sqlstate: 'PK009', period: '2026-10-01T00:00:00+00:00' });
       expect(refused.hint).toContain(`GRANT SET ON PARAMETER session_replication_role TO ${owner};`);
-      expect(run.left_in_default).toEqual([expect.objectContaining({ period: '2026-10-01T00:00:00+00:00', rows: 1, reason: 'replica_role_required' })]);
+      expect(run.left_in_default).toEqual([
+        expect.objectContaining({ period: '2026-10-01T00:00:00+00:00', rows: 1, reason: 'replica_role_required' }),
+      ]);
       expect(codes(run)).toEqual(['replica_role_required', 'rows_in_default']);
       // the premake months were still made; nothing else changed
-      expect(run.created.map((c) => c.partition)).toEqual([`public.${T}_2027_01`, `public.${T}_2027_02`, `public.${T}_2027_03`, `public.${T}_2026_11`, `public.${T}_2026_12`]);
+      expect(run.created.map((c) => c.partition)).toEqual([
+        `public.${T}_2027_01`,
+        `public.${T}_2027_02`,
+        `public.${T}_2027_03`,
+        `public.${T}_2026_11`,
+        `public.${T}_2026_12`,
+      ]);
       expect(await everythingElse(db)).toEqual(others);
       expect(await fingerprint(db)).toEqual(rows);
       expect(await defaultRows(db)).toBe(1);

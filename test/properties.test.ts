@@ -15,7 +15,8 @@ const FIXED_SEED = 20250901;
 const RUNS = target === 'pglite' ? 30 : 15;
 
 const replaySeed = process.env.PARTKEEPER_SEED;
-if (replaySeed !== undefined && !/^\d+$/.test(replaySeed)) throw new Error(`PARTKEEPER_SEED must be a non-negative integer, got ${replaySeed}`);
+if (replaySeed !== undefined && !/^\d+$/.test(replaySeed))
+  throw new Error(`PARTKEEPER_SEED must be a non-negative integer, got ${replaySeed}`);
 const seeds = replaySeed !== undefined ? [Number(replaySeed)] : [FIXED_SEED, randomInt(2 ** 31)];
 
 describe(`invariants under random sequences (${target})`, () => {
@@ -26,7 +27,10 @@ describe(`invariants under random sequences (${target})`, () => {
       console.info(`property seed (${kind}): ${seed}  (${hint})`);
       const db = await freshDb();
       const tally = newTally();
-      const details = await fc.check(fc.asyncProperty(sequenceArb, async (seq) => void (await play(db, seq, tally))), { seed, numRuns: RUNS });
+      const details = await fc.check(
+        fc.asyncProperty(sequenceArb, async (seq) => void (await play(db, seq, tally))),
+        { seed, numRuns: RUNS },
+      );
       if (details.failed) expect.fail(describeFailure(seed, details, hint));
       expect(details.numRuns).toBe(RUNS);
       expect(tally.sequences).toBe(RUNS);
@@ -46,7 +50,9 @@ describe(`regressions found by the properties (${target})`, () => {
     const db = await freshDb();
     await db.exec(`create table ev (at timestamptz not null) partition by range (at)`);
     await db.query(`select partkeeper.register_table('ev')`);
-    await db.query(`select partkeeper.configure('ev', p_time_zone => 'America/New_York', p_drain_window_ahead => '3 months', p_drain_window_back => '1 month')`);
+    await db.query(
+      `select partkeeper.configure('ev', p_time_zone => 'America/New_York', p_drain_window_ahead => '3 months', p_drain_window_back => '1 month')`,
+    );
     const windows = new Set<string>();
     for (const zone of SESSION_ZONES) {
       await db.exec(`set timezone = '${zone}'`);

@@ -4,24 +4,46 @@
 // zones. Each sequence plays on a table of its own; the invariants are checked after every action,
 // and once more after maintenance has caught up.
 import fc from 'fast-check';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import { addDuration, formatInstant, parseInstant, utcMonthStart, type Duration, type Micros } from '../harness/instant.ts';
 import { describeViolations, INVARIANTS, Ledger, maintainSql, type MaintenanceRun, type Violation } from '../harness/invariants.ts';
 import { createSql, insertSql, replay, reproScript, type Entry } from '../harness/simulate/index.ts';
 
 export const SESSION_ZONES = [
-  'UTC', 'America/Los_Angeles', 'America/New_York', 'America/St_Johns', 'Europe/Berlin', 'Asia/Kolkata',
-  'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Kiritimati', 'Pacific/Pago_Pago',
+  'UTC',
+  'America/Los_Angeles',
+  'America/New_York',
+  'America/St_Johns',
+  'Europe/Berlin',
+  'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'Pacific/Kiritimati',
+  'Pacific/Pago_Pago',
 ] as const;
 const TABLE_ZONES = ['UTC', 'UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata'] as const;
 
 /** Instants worth hitting exactly: DST changes (EU, US Pacific, Lord Howe's half hour), leap days, year ends, far dates. */
 const ANCHORS = [
-  '2025-03-30 01:00:00+00', '2025-10-26 01:00:00+00', '2026-03-29 01:00:00+00', '2026-10-25 01:00:00+00',
-  '2025-03-09 10:00:00+00', '2025-11-02 09:00:00+00', '2025-04-05 15:00:00+00', '2025-10-04 15:30:00+00',
-  '2024-02-29 00:00:00+00', '2024-02-29 23:59:59.999999+00', '2028-02-29 12:00:00+00', '2100-02-28 23:59:59.999999+00',
-  '2025-12-31 23:59:59.999999+00', '2026-01-01 00:00:00+00', '1999-12-31 23:59:59.999999+00',
-  '1000-01-01 00:00:00+00', '1970-01-01 00:00:00+00', '2999-12-31 23:59:59.999999+00', '9999-12-31 23:59:59.999999+00',
+  '2025-03-30 01:00:00+00',
+  '2025-10-26 01:00:00+00',
+  '2026-03-29 01:00:00+00',
+  '2026-10-25 01:00:00+00',
+  '2025-03-09 10:00:00+00',
+  '2025-11-02 09:00:00+00',
+  '2025-04-05 15:00:00+00',
+  '2025-10-04 15:30:00+00',
+  '2024-02-29 00:00:00+00',
+  '2024-02-29 23:59:59.999999+00',
+  '2028-02-29 12:00:00+00',
+  '2100-02-28 23:59:59.999999+00',
+  '2025-12-31 23:59:59.999999+00',
+  '2026-01-01 00:00:00+00',
+  '1999-12-31 23:59:59.999999+00',
+  '1000-01-01 00:00:00+00',
+  '1970-01-01 00:00:00+00',
+  '2999-12-31 23:59:59.999999+00',
+  '9999-12-31 23:59:59.999999+00',
 ];
 
 export type Stamp =
@@ -61,7 +83,11 @@ const stampArb: fc.Arbitrary<Stamp> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.record({
-      edge: fc.record({ zone: fc.constantFrom(...SESSION_ZONES), months: fc.integer({ min: -15, max: 15 }), delta: fc.constantFrom(...DELTAS) }),
+      edge: fc.record({
+        zone: fc.constantFrom(...SESSION_ZONES),
+        months: fc.integer({ min: -15, max: 15 }),
+        delta: fc.constantFrom(...DELTAS),
+      }),
     }),
   },
   { weight: 2, arbitrary: fc.record({ anchor: fc.constantFrom(...ANCHORS), delta: fc.constantFrom(...DELTAS) }) },
@@ -196,7 +222,14 @@ export async function play(db: Db, seq: Sequence, tally: Tally): Promise<Outcome
     }
     const result = await replay(db, entries(), { table, ledger, checkEach: true, catchUp: true, onEntry: (e) => journal.push(e) });
     tally.checks += result.entries + 1;
-    const outcome: Outcome = { table, violations: result.violations, journal, caughtUp: result.caughtUp, setup, ...(result.run ? { run: result.run } : {}) };
+    const outcome: Outcome = {
+      table,
+      violations: result.violations,
+      journal,
+      caughtUp: result.caughtUp,
+      setup,
+      ...(result.run ? { run: result.run } : {}),
+    };
     if (result.violations.length) throw new SequenceFailed(outcome);
     return outcome;
   } finally {
@@ -206,7 +239,11 @@ export async function play(db: Db, seq: Sequence, tally: Tally): Promise<Outcome
 }
 
 /** A failure as the test prints it: the violations, the counterexample as SQL, and how to replay it. */
-export function describeFailure(seed: number, details: { counterexample: [Sequence] | null; errorInstance: unknown; numShrinks: number }, replayHint: string): string {
+export function describeFailure(
+  seed: number,
+  details: { counterexample: [Sequence] | null; errorInstance: unknown; numShrinks: number },
+  replayHint: string,
+): string {
   const e = details.errorInstance;
   if (!(e instanceof SequenceFailed)) return `seed ${seed}: ${e instanceof Error ? e.stack : String(e)}\n${replayHint}`;
   const o = e.outcome;

@@ -22,10 +22,18 @@ describeServer('psql -v ON_ERROR_STOP=1 -f sql/install.sql (PostgreSQL server)',
     psql(db.url!, '-f', 'sql/install.sql');
 
     expect(await fingerprint(db)).toEqual(before);
-    const out = psql(db.url!, '-At', '-c', `SET partkeeper.now = '2025-08-20 10:00+00'`,
-      '-c', `SELECT create_monthly_partition('livechat_messages', '2025-09-01'::date);`,
-      '-c', 'SELECT ensure_livechat_partitions();',
-      '-c', `SELECT tablename FROM pg_tables WHERE tablename LIKE 'livechat_messages_%' ORDER BY tablename;`);
+    const out = psql(
+      db.url!,
+      '-At',
+      '-c',
+      `SET partkeeper.now = '2025-08-20 10:00+00'`,
+      '-c',
+      `SELECT create_monthly_partition('livechat_messages', '2025-09-01'::date);`,
+      '-c',
+      'SELECT ensure_livechat_partitions();',
+      '-c',
+      `SELECT tablename FROM pg_tables WHERE tablename LIKE 'livechat_messages_%' ORDER BY tablename;`,
+    );
     expect(out.trim().split('\n')).toEqual([
       'livechat_messages_2025_09',
       '{livechat_messages_2025_08,livechat_messages_2025_09,livechat_messages_2025_10}',

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { archivePartition } from '../harness/archive.ts';
+import { archivePartition } from '../src/archive.ts';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
 import { codes, maintain, partitions } from './support.ts';
 
@@ -15,9 +15,13 @@ describe('retention', () => {
   it('drops exactly the partitions wholly older than now - retention, and reports them', async () => {
     const db = await freshDb();
     await setClock(db, '2026-01-10 00:00:00+00');
-    await db.query(`select create_monthly_partition('livechat_messages', d::date) from generate_series(date '2025-09-01', date '2025-12-01', interval '1 month') d`);
+    await db.query(
+      `select create_monthly_partition('livechat_messages', d::date) from generate_series(date '2025-09-01', date '2025-12-01', interval '1 month') d`,
+    );
     await maintain(db);
-    await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) select 1, 1, 'x', d from generate_series(timestamptz '2025-09-01', '2026-01-09', interval '1 day') d`);
+    await db.query(
+      `insert into livechat_messages (room_id, sender_id, body, created_at) select 1, 1, 'x', d from generate_series(timestamptz '2025-09-01', '2026-01-09', interval '1 day') d`,
+    );
     await db.query(`select partkeeper.configure('livechat_messages', p_retention => '3 months')`);
     const run = await maintain(db);
     // 2026-01-10 - 3 months = 2025-10-10: September and October... October ends 2025-11-01, after it
@@ -27,7 +31,9 @@ describe('retention', () => {
     expect(await months(db)).toEqual(['2025-10', '2025-11', '2025-12', '2026-01', '2026-02', '2026-03']);
     expect(await db.one(`select count(*)::int as n from livechat_messages where created_at < '2025-10-01'`)).toEqual({ n: 0 });
     expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'retire'`)).toEqual({ n: 1 });
-    const status = (await db.one<{ s: { tables: { retention: { retired: number; bytes_freed: number } }[] } }>(`select partkeeper.status() as s`)).s;
+    const status = (
+      await db.one<{ s: { tables: { retention: { retired: number; bytes_freed: number } }[] } }>(`select partkeeper.status() as s`)
+    ).s;
     expect(status.tables[0]!.retention).toMatchObject({ retired: 1 });
     expect(status.tables[0]!.retention.bytes_freed).toBeGreaterThan(0);
 
@@ -46,7 +52,9 @@ describe('retention', () => {
     await setClock(db, '2025-09-10 00:00:00+00');
     await maintain(db);
     await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'kept', '2025-09-11')`);
-    await db.query(`select partkeeper.configure('livechat_messages', p_retention => '1 month', p_retention_mode => 'detach', p_retention_schema => 'old_chats')`);
+    await db.query(
+      `select partkeeper.configure('livechat_messages', p_retention => '1 month', p_retention_mode => 'detach', p_retention_schema => 'old_chats')`,
+    );
     await setClock(db, '2025-11-05 00:00:00+00');
     const run = await maintain(db);
     expect(run.retired.map((r) => [r.partition, r.mode])).toEqual([['public.livechat_messages_2025_09', 'detach']]);
@@ -58,24 +66,37 @@ describe('retention', () => {
     const db = await freshDb();
     await setClock(db, '2025-09-10 00:00:00+00');
     await maintain(db);
-    await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) select 1, 1, 'x', '2025-09-11' from generate_series(1, 5)`);
+    await db.query(
+      `insert into livechat_messages (room_id, sender_id, body, created_at) select 1, 1, 'x', '2025-09-11' from generate_series(1, 5)`,
+    );
     await db.query(`select partkeeper.configure('livechat_messages', p_retention => '1 month', p_require_archive => true)`);
     await setClock(db, '2025-11-05 00:00:00+00');
     let run = await maintain(db);
     expect(run.retired).toEqual([]);
-    expect(run.warnings).toEqual([expect.objectContaining({ code: 'expired_kept', reason: 'archive_missing', partition: 'public.livechat_messages_2025_09' })]);
-    const health = await db.one<{ c: { status: string } }>(`select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'retention'`);
+    expect(run.warnings).toEqual([
+      expect.objectContaining({ code: 'expired_kept', reason: 'archive_missing', partition: 'public.livechat_messages_2025_09' }),
+    ]);
+    const health = await db.one<{ c: { status: string } }>(
+      `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'retention'`,
+    );
     expect(health.c.status).toBe('warning');
 
     // an archive that no longer holds every row does not count
-    await db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/archives/livechat_messages_2025_09', 'partkeeper-archive/1', 5, 100, 'sha256:00')`);
+    await db.query(
+      `select partkeeper.record_archive('livechat_messages_2025_09', '/archives/livechat_messages_2025_09', 'partkeeper-archive/1', 5, 100, 'sha256:00')`,
+    );
     await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'late', '2025-09-12')`);
     run = await maintain(db);
     expect(run.warnings).toEqual([expect.objectContaining({ code: 'expired_kept', reason: 'archive_smaller' })]);
     expect(run.warnings[0]!.message).toMatch(/its archive holds 5 rows, the partition 6 .*: archive it again/);
-    await expectSqlState(db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/a', 'partkeeper-archive/1', 5, 100, 'sha256:00')`), 'PK006');
+    await expectSqlState(
+      db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/a', 'partkeeper-archive/1', 5, 100, 'sha256:00')`),
+      'PK006',
+    );
 
-    await db.query(`select partkeeper.record_archive('livechat_messages_2025_09', '/archives/livechat_messages_2025_09.2', 'partkeeper-archive/1', 6, 120, 'sha256:01')`);
+    await db.query(
+      `select partkeeper.record_archive('livechat_messages_2025_09', '/archives/livechat_messages_2025_09.2', 'partkeeper-archive/1', 6, 120, 'sha256:01')`,
+    );
     run = await maintain(db);
     expect(run.retired.map((r) => r.partition)).toEqual(['public.livechat_messages_2025_09']);
   });
@@ -86,7 +107,9 @@ describe('retention', () => {
     try {
       await setClock(db, '2025-09-10 00:00:00+00');
       await maintain(db);
-      await db.query(`insert into livechat_messages (room_id, sender_id, body, created_at) select 1, 1, 'x' || g, '2025-09-11' from generate_series(1, 50) g`);
+      await db.query(
+        `insert into livechat_messages (room_id, sender_id, body, created_at) select 1, 1, 'x' || g, '2025-09-11' from generate_series(1, 50) g`,
+      );
       await db.query(`select partkeeper.configure('livechat_messages', p_retention => '1 month', p_require_archive => true)`);
       await setClock(db, '2025-11-05 00:00:00+00');
       expect((await maintain(db)).retired).toEqual([]);
@@ -112,7 +135,9 @@ describe('retention', () => {
     await maintain(db);
     await setClock(db, '2025-11-05 00:00:00+00');
     await maintain(db); // premake done first: only retirement is left to do
-    await db.query(`select partkeeper.configure('livechat_messages', p_retention => '1 month', p_lock_timeout => '100ms', p_lock_retries => 1)`);
+    await db.query(
+      `select partkeeper.configure('livechat_messages', p_retention => '1 month', p_lock_timeout => '100ms', p_lock_retries => 1)`,
+    );
     const reader = await db.connect();
     await reader.exec(`begin; select count(*) from livechat_messages`);
     const blocked = await maintain(db);

@@ -1,7 +1,7 @@
 // Privileges, SECURITY DEFINER hygiene, hostile and wrong input, long names.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
 import { defaultRows, fingerprint, maintain, partitions, rowsByPartition } from './support.ts';
 
@@ -24,16 +24,20 @@ const OURS = `(p.pronamespace = 'partkeeper'::regnamespace
                 'public.maintain_livechat_partitions()'::regprocedure))`;
 
 describe('privileges', () => {
-  it('PUBLIC can execute none of partkeeper\'s functions and touch none of its tables', async () => {
+  it("PUBLIC can execute none of partkeeper's functions and touch none of its tables", async () => {
     const db = await freshDb();
-    expect(await db.query(
-      `select p.oid::regprocedure::text as f from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+    expect(
+      await db.query(
+        `select p.oid::regprocedure::text as f from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
         where ${OURS} and a.grantee = 0 and a.privilege_type = 'EXECUTE'`,
-    )).toEqual([]);
-    expect(await db.query(
-      `select c.relname from pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+      ),
+    ).toEqual([]);
+    expect(
+      await db.query(
+        `select c.relname from pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
         where c.relnamespace = 'partkeeper'::regnamespace and a.grantee = 0`,
-    )).toEqual([]);
+      ),
+    ).toEqual([]);
     expect(await db.one(`select has_schema_privilege('public', 'partkeeper', 'usage') as u`)).toEqual({ u: false });
   });
 
@@ -48,8 +52,10 @@ describe('privileges', () => {
         where ${OURS} and not coalesce('search_path=pg_catalog, pg_temp' = any (p.proconfig), false) order by 1`,
     );
     expect(unpinned.map((u) => u.f)).toEqual([
-      'create_monthly_partition(text,date)', 'ensure_livechat_partitions()',
-      'partkeeper.key_value(text,regtype)', 'partkeeper.run_maintenance(regclass,boolean,jsonb)',
+      'create_monthly_partition(text,date)',
+      'ensure_livechat_partitions()',
+      'partkeeper.key_value(text,regtype)',
+      'partkeeper.run_maintenance(regclass,boolean,jsonb)',
     ]);
   });
 
@@ -91,8 +97,15 @@ describe('privileges', () => {
       expect((await maintain(db, 'owned')).status).toBe('ok');
       await expectSqlState(db.query(`select partkeeper.configure('livechat_messages', p_premake => 9)`), 'PK007');
       // row-level security: partkeeper's state of other tables is read-only to it
-      expect(await db.query(`update partkeeper.config set premake = 9 where parent = 'livechat_messages'::regclass returning 1`)).toEqual([]);
-      await expectSqlState(db.query(`insert into partkeeper.log (clock, parent, table_name, action) values (now(), 'livechat_messages'::regclass, 'x', 'forged')`), '42501');
+      expect(await db.query(`update partkeeper.config set premake = 9 where parent = 'livechat_messages'::regclass returning 1`)).toEqual(
+        [],
+      );
+      await expectSqlState(
+        db.query(
+          `insert into partkeeper.log (clock, parent, table_name, action) values (now(), 'livechat_messages'::regclass, 'x', 'forged')`,
+        ),
+        '42501',
+      );
       await db.exec('reset role');
 
       // a maintenance role that belongs to no owner: monitoring only, and PK007 with the GRANT to run
@@ -102,14 +115,17 @@ describe('privileges', () => {
       expect((await db.query(`select * from partkeeper.partitions`)).length).toBeGreaterThan(0);
       const refused = await expectSqlState(db.query(`select ensure_livechat_partitions()`), 'PK007');
       expect(refused.hint).toMatch(new RegExp(`GRANT \\S+ TO ${maint}`));
-      expect((await db.one<{ r: { status: string; error: { code: string } } }>(`select maintain_livechat_partitions() as r`)).r)
-        .toMatchObject({ status: 'failed', error: { code: 'not_owner' } });
+      expect(
+        (await db.one<{ r: { status: string; error: { code: string } } }>(`select maintain_livechat_partitions() as r`)).r,
+      ).toMatchObject({ status: 'failed', error: { code: 'not_owner' } });
       await expectSqlState(db.query(`select create_monthly_partition('livechat_messages', '2027-01-01')`), 'PK007');
       await expectSqlState(db.query(`select partkeeper.register_table('foreign_t')`), 'PK007');
       await db.exec('reset role');
 
       // once it belongs to the owning role, it maintains that table, as the owner
-      await db.exec(`grant ${owner} to ${maint}; alter table livechat_messages owner to ${owner}; alter table livechat_messages_default owner to ${owner}; set role ${maint}`);
+      await db.exec(
+        `grant ${owner} to ${maint}; alter table livechat_messages owner to ${owner}; alter table livechat_messages_default owner to ${owner}; set role ${maint}`,
+      );
       expect(await db.one<{ r: string[] }>(`select ensure_livechat_partitions() as r`)).toEqual({
         r: ['livechat_messages_2025_09', 'livechat_messages_2025_10', 'livechat_messages_2025_11'],
       });
@@ -163,12 +179,14 @@ describe('privileges', () => {
       expect(who).toEqual([{ who: owner }]);
       // the triggers did not see the move
       expect(await db.query(`select what from ran_as where what like 't\\_%'`)).toEqual([]);
-      await db.exec(`drop table owned; drop table ran_as; drop function public.escalate_trg(), public.escalate_imm(text), public.escalate(text)`);
+      await db.exec(
+        `drop table owned; drop table ran_as; drop function public.escalate_trg(), public.escalate_imm(text), public.escalate(text)`,
+      );
     });
   });
 });
 
-describe('owner code cannot leave the owner\'s rights', () => {
+describe("owner code cannot leave the owner's rights", () => {
   it('not by resetting the role, setting another, or through RLS, a CHECK the planner folds, or a look-alike operator', async () => {
     const db = await freshDb();
     await setClock(db, '2027-01-10 00:00:00+00');
@@ -213,7 +231,9 @@ describe('owner code cannot leave the owner\'s rights', () => {
       await db.query('select partkeeper.health()');
       await db.query('select partkeeper.status()');
       // the original interface, called by a superuser whose search_path has public in it
-      await db.query(`select ensure_livechat_partitions(), maintain_livechat_partitions(), create_monthly_partition('livechat_messages', '2027-01-01')`);
+      await db.query(
+        `select ensure_livechat_partitions(), maintain_livechat_partitions(), create_monthly_partition('livechat_messages', '2027-01-01')`,
+      );
       expect(await db.one(`select rolsuper from pg_roles where rolname = $1`, [evil])).toEqual({ rolsuper: false });
       expect(await db.query(`select distinct by_role::text as r, super from tried`)).toEqual([{ r: evil, super: false }]);
       const how = (await db.query<{ how: string }>(`select distinct how from tried order by 1`)).map((r) => r.how);
@@ -236,8 +256,14 @@ describe('bad input gets its own SQLSTATE and changes nothing', () => {
     const db = await freshDb();
     await setClock(db, '2025-09-10 00:00:00+00');
     const before = await state(db);
-    for (const name of ['livechat_messages; drop table livechat_messages', 'livechat_messages\'); drop table livechat_messages; --',
-      '"livechat_messages', 'no_such_table', 'a.b.c.d', 'other_db.public.livechat_messages']) {
+    for (const name of [
+      'livechat_messages; drop table livechat_messages',
+      "livechat_messages'); drop table livechat_messages; --",
+      '"livechat_messages',
+      'no_such_table',
+      'a.b.c.d',
+      'other_db.public.livechat_messages',
+    ]) {
       await expectSqlState(db.query(`select create_monthly_partition($1, '2025-09-01')`, [name]), 'PK002');
     }
     await expectSqlState(db.query(`select create_monthly_partition(null, '2025-09-01')`), 'PK001');
@@ -314,11 +340,12 @@ describe('long names', () => {
   it('gives distinct partitions and DEFAULT partitions to parents whose names differ only after the cut', async () => {
     const db = await freshDb();
     await setClock(db, '2025-09-10 00:00:00+00');
-    const common = 'chat_' + 'x'.repeat(52); // 57 bytes in common
+    const common = `chat_${'x'.repeat(52)}`; // 57 bytes in common
     for (const t of [`${common}_eu`, `${common}_us`]) {
       await db.exec(`create table ${t} (at timestamptz not null) partition by range (at)`);
-      expect((await db.one<{ r: { default_partition: string } }>(`select partkeeper.register_table($1) as r`, [t])).r.default_partition)
-        .toMatch(new RegExp(`^public\\.chat_x+_[0-9a-f]{6}_default$`));
+      expect(
+        (await db.one<{ r: { default_partition: string } }>(`select partkeeper.register_table($1) as r`, [t])).r.default_partition,
+      ).toMatch(/^public\.chat_x+_[0-9a-f]{6}_default$/);
       const run = await maintain(db, t);
       expect(run.status).toBe('ok');
       expect(run.created).toHaveLength(3);

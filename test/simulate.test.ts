@@ -8,7 +8,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adminDb, freshDb, target } from '../harness/testing.ts';
 import {
-  DEFAULT_SCENARIO, listScenarios, loadScenario, needsSessions, renderViolation, ScenarioError, simulate, type SimulationReport,
+  DEFAULT_SCENARIO,
+  listScenarios,
+  loadScenario,
+  needsSessions,
+  renderViolation,
+  ScenarioError,
+  simulate,
+  type SimulationReport,
 } from '../harness/simulate/index.ts';
 import { cli } from './support.ts';
 
@@ -26,7 +33,9 @@ const PLAYED_IN: Record<string, 'pglite' | 'postgres'> = {
   'least-privilege': 'postgres',
 };
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function expectHeld(report: SimulationReport): void {
   if (!report.ok) expect.fail(renderViolation(report.violation!).join('\n'));
@@ -38,10 +47,12 @@ function expectHeld(report: SimulationReport): void {
 
 function summarise(report: SimulationReport): string {
   const s = report.summary;
-  return `${report.scenario.name} (${target}, ${report.scenario.months} months, tick ${report.scenario.tickHours} h): ` +
+  return (
+    `${report.scenario.name} (${target}, ${report.scenario.months} months, tick ${report.scenario.tickHours} h): ` +
     `${s.rowsInserted} rows in ${s.insertStatements} inserts (0 failed), ${s.partitionsCreated} partitions created, ` +
     `${s.rowsDrained} rows drained, most in DEFAULT ${s.mostRowsInDefault?.rows ?? 0}, longest wait ${s.longestWait?.waited ?? 'none'}, ` +
-    `${s.maintenanceRuns} maintenance runs ${JSON.stringify(s.runsByStatus)}, invariants checked after ${s.steps} steps (${s.settledSteps} settled)`;
+    `${s.maintenanceRuns} maintenance runs ${JSON.stringify(s.runsByStatus)}, invariants checked after ${s.steps} steps (${s.settledSteps} settled)`
+  );
 }
 
 describe(`simulated months (${target})`, () => {
@@ -65,21 +76,27 @@ describe(`simulated months (${target})`, () => {
     const server = needsSessions(scenario);
     const project = server ? 'postgres' : PLAYED_IN[name];
     const title = `${name}: every invariant held after every step${project ? ` [played in the ${project} project]` : ''}`;
-    it.skipIf(project !== undefined && project !== target)(title, async () => {
-      const db = await freshDb({ bundle: false });
-      const report = await simulate(scenario, {
-        db,
-        ...(server ? { connect: () => db.connect() } : { overrides: { tickHours: CI_TICK_HOURS } }),
-      });
-      expectHeld(report);
-      console.info(summarise(report));
-    }, 120_000);
+    it.skipIf(project !== undefined && project !== target)(
+      title,
+      async () => {
+        const db = await freshDb({ bundle: false });
+        const report = await simulate(scenario, {
+          db,
+          ...(server ? { connect: () => db.connect() } : { overrides: { tickHours: CI_TICK_HOURS } }),
+        });
+        expectHeld(report);
+        console.info(summarise(report));
+      },
+      120_000,
+    );
   }
 
   it('refuses a scenario whose events need several sessions when it has only one', async () => {
     const db = await freshDb({ bundle: false });
     await expect(simulate(loadScenario('long-reader'), { db })).rejects.toThrow(ScenarioError);
-    await expect(simulate(loadScenario('killed-maintenance'), { db: await freshDb({ bundle: false }) })).rejects.toThrow(/needs several sessions/);
+    await expect(simulate(loadScenario('killed-maintenance'), { db: await freshDb({ bundle: false }) })).rejects.toThrow(
+      /needs several sessions/,
+    );
   });
 
   it('reads scenario files strictly: unknown keys, bad durations and events outside the run are errors', () => {
@@ -92,10 +109,20 @@ describe(`simulated months (${target})`, () => {
     };
     const base = { name: 'x', start: '2025-01-01T00:00:00Z', months: 2 };
     expect(() => loadScenario(write('typo', { ...base, sesions: ['UTC'] }))).toThrow(/unknown key\(s\) sesions/);
-    expect(() => loadScenario(write('duration', { ...base, events: [{ type: 'outage', at: '2025-01-10T00:00:00Z', for: { weeks: 1 } }] }))).toThrow(/events\[0\]\.for: unknown key\(s\) weeks/);
-    expect(() => loadScenario(write('late', { ...base, events: [{ type: 'clockJump', at: '2025-06-01T00:00:00Z', by: { days: 1 } }] }))).toThrow(/outside the scenario/);
-    expect(() => loadScenario(write('zone', { ...base, history: 'original', table: { time_zone: 'Europe/Berlin' } }))).toThrow(/must stay UTC/);
-    expect(loadScenario(write('ok', base))).toMatchObject({ months: 2, sessions: ['UTC'], maintenance: { tickHours: 6, jobs: [{ schedule: '*/5 * * * *' }, { schedule: '0 2 1 * *' }] } });
+    expect(() =>
+      loadScenario(write('duration', { ...base, events: [{ type: 'outage', at: '2025-01-10T00:00:00Z', for: { weeks: 1 } }] })),
+    ).toThrow(/events\[0\]\.for: unknown key\(s\) weeks/);
+    expect(() =>
+      loadScenario(write('late', { ...base, events: [{ type: 'clockJump', at: '2025-06-01T00:00:00Z', by: { days: 1 } }] })),
+    ).toThrow(/outside the scenario/);
+    expect(() => loadScenario(write('zone', { ...base, history: 'original', table: { time_zone: 'Europe/Berlin' } }))).toThrow(
+      /must stay UTC/,
+    );
+    expect(loadScenario(write('ok', base))).toMatchObject({
+      months: 2,
+      sessions: ['UTC'],
+      maintenance: { tickHours: 6, jobs: [{ schedule: '*/5 * * * *' }, { schedule: '0 2 1 * *' }] },
+    });
   });
 });
 
@@ -109,7 +136,11 @@ describe(`partkeeper simulate, the command (${target})`, () => {
     const where = db ? ['--database-url', db.url!] : [];
     const run = await cli('simulate', '--months', '2', '--tick-hours', '24', '--report', file, ...where);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^partkeeper simulate: ${DEFAULT_SCENARIO}, seed 20250901, 2 months from 2025-08-20 00:00, maintenance ticks every 24 h, on PostgreSQL`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^partkeeper simulate: ${DEFAULT_SCENARIO}, seed 20250901, 2 months from 2025-08-20 00:00, maintenance ticks every 24 h, on PostgreSQL`,
+      ),
+    );
     expect(run.stdout).toMatch(/\nmonth +clock +rows +partitions made/);
     expect(run.stdout).toMatch(/\n2025-08 +2025-08-2\d [\d:]+ +\d+ +2025_09 2025_10 /);
     expect(run.stdout).toMatch(/invariants checked after \d+ steps, \d+ of them after a settled run: all held\n$/);
@@ -142,6 +173,11 @@ describe(`partkeeper simulate, the command (${target})`, () => {
   it('--list names every shipped scenario', async () => {
     const run = await cli('simulate', '--list');
     expect(run.code).toBe(0);
-    expect(run.stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(listScenarios());
+    expect(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(listScenarios());
   });
 });

@@ -1,32 +1,43 @@
 // Maintenance does nothing on a hot standby: a real one, made with pg_basebackup from the test server.
 import { afterAll, expect } from 'vitest';
 import type { Server } from '../harness/server.ts';
-import { openPostgres } from '../harness/postgres.ts';
+import { openPostgres } from '../src/postgres.ts';
 import { describeServer, expectSqlState, freshDb, itServer, setClock, startStandby } from '../harness/testing.ts';
 
 describeServer('on a hot standby (PostgreSQL server)', () => {
   let standby: Server | undefined;
   afterAll(async () => standby?.stop());
 
-  itServer('maintenance reports "skipped" and changes nothing; creating partitions is refused', async () => {
-    const db = await freshDb();
-    await db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'waiting', '2025-10-10')`);
-    standby = await startStandby();
-    const replica = await openPostgres(standby.url(db.name));
-    try {
-      expect(await replica.one(`select pg_is_in_recovery() as r`)).toEqual({ r: true });
-      await setClock(replica, '2025-10-01 00:00:00+00');
-      const run = (await replica.one<{ r: { status: string; reason: string } }>(`select maintain_livechat_partitions() as r`)).r;
-      expect(run).toEqual({ table: 'public.livechat_messages', status: 'skipped', complete: true, reason: expect.stringMatching(/standby/) });
-      const all = (await replica.one<{ r: { status: string } }>(`select partkeeper.maintain_all() as r`)).r;
-      expect(all.status).toBe('ok');
-      await expectSqlState(replica.query(`select ensure_livechat_partitions()`), '25006');
-      await expectSqlState(replica.query(`select create_monthly_partition('livechat_messages', '2025-10-01')`), '25006');
-      expect(await replica.one(`select count(*)::int as n from only livechat_messages_default`)).toEqual({ n: 1 });
-    } finally {
-      await replica.close();
-    }
-    // the primary was untouched as well
-    expect(await db.one(`select count(*)::int as n from partkeeper.log where action in ('create_partition', 'maintain')`)).toEqual({ n: 0 });
-  }, 60_000);
+  itServer(
+    'maintenance reports "skipped" and changes nothing; creating partitions is refused',
+    async () => {
+      const db = await freshDb();
+      await db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'waiting', '2025-10-10')`);
+      standby = await startStandby();
+      const replica = await openPostgres(standby.url(db.name));
+      try {
+        expect(await replica.one(`select pg_is_in_recovery() as r`)).toEqual({ r: true });
+        await setClock(replica, '2025-10-01 00:00:00+00');
+        const run = (await replica.one<{ r: { status: string; reason: string } }>(`select maintain_livechat_partitions() as r`)).r;
+        expect(run).toEqual({
+          table: 'public.livechat_messages',
+          status: 'skipped',
+          complete: true,
+          reason: expect.stringMatching(/standby/),
+        });
+        const all = (await replica.one<{ r: { status: string } }>(`select partkeeper.maintain_all() as r`)).r;
+        expect(all.status).toBe('ok');
+        await expectSqlState(replica.query(`select ensure_livechat_partitions()`), '25006');
+        await expectSqlState(replica.query(`select create_monthly_partition('livechat_messages', '2025-10-01')`), '25006');
+        expect(await replica.one(`select count(*)::int as n from only livechat_messages_default`)).toEqual({ n: 1 });
+      } finally {
+        await replica.close();
+      }
+      // the primary was untouched as well
+      expect(await db.one(`select count(*)::int as n from partkeeper.log where action in ('create_partition', 'maintain')`)).toEqual({
+        n: 0,
+      });
+    },
+    60_000,
+  );
 });

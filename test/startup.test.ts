@@ -1,8 +1,8 @@
 // The function an application calls at startup: ensures partitions, reports, never throws.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../harness/db.ts';
-import { ensurePartitionsAtStartup, type Queryable } from '../harness/startup.ts';
+import type { Db } from '../src/db.ts';
+import { ensurePartitionsAtStartup, type Queryable } from '../src/index.ts';
 import { freshDb, itServer, setClock } from '../harness/testing.ts';
 
 const adapter = (db: Db): Queryable => ({ query: async (sql) => ({ rows: await db.query(sql) }) });
@@ -13,8 +13,13 @@ describe('ensurePartitionsAtStartup', () => {
     await setClock(db, '2025-12-20 00:00:00+00');
     const logged: string[] = [];
     const result = await ensurePartitionsAtStartup(adapter(db), (m) => logged.push(m));
-    expect(result).toEqual({ ok: true, partitions: ['livechat_messages_2025_12', 'livechat_messages_2026_01', 'livechat_messages_2026_02'] });
-    expect(logged).toEqual(['partkeeper: partitions ready: livechat_messages_2025_12, livechat_messages_2026_01, livechat_messages_2026_02']);
+    expect(result).toEqual({
+      ok: true,
+      partitions: ['livechat_messages_2025_12', 'livechat_messages_2026_01', 'livechat_messages_2026_02'],
+    });
+    expect(logged).toEqual([
+      'partkeeper: partitions ready: livechat_messages_2025_12, livechat_messages_2026_01, livechat_messages_2026_02',
+    ]);
   });
 
   it('reports a failure instead of throwing', async () => {

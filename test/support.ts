@@ -1,9 +1,9 @@
 // Shared fixtures of the feature suites. They read state through the bundle's own functions and
 // the catalog; none of them re-implements a rule the SQL owns (bounds, names, windows).
 import { vi } from 'vitest';
-import { main } from '../harness/cli.ts';
+import { main } from '../src/cli.ts';
 import { ORIGINAL_INDEX_DDL, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from '../harness/original.ts';
-import type { Db } from '../harness/db.ts';
+import type { Db } from '../src/db.ts';
 
 export type Partition = { partition: string; lower: string | null; upper: string | null; is_default: boolean };
 
@@ -58,13 +58,19 @@ export async function misplacedRows(db: Db, table = 'livechat_messages', column 
 }
 
 export async function defaultRows(db: Db, table = 'livechat_messages'): Promise<number> {
-  const { n } = await db.one<{ n: number }>(
-    `select count(*)::int as n from only ${table}_default`,
-  );
+  const { n } = await db.one<{ n: number }>(`select count(*)::int as n from only ${table}_default`);
   return n;
 }
 
-export type Warning = { code: string; message: string; hint?: string; period?: string; partition?: string; sqlstate?: string; reason?: string };
+export type Warning = {
+  code: string;
+  message: string;
+  hint?: string;
+  period?: string;
+  partition?: string;
+  sqlstate?: string;
+  reason?: string;
+};
 
 export type Maintenance = {
   table: string;
@@ -74,7 +80,14 @@ export type Maintenance = {
   created: { partition: string; lower: string; upper: string; rows_moved: number; method: string }[];
   rows_moved: number;
   default_rows: number;
-  left_in_default: { period: string | null; period_end: string | null; rows: number; waiting_since: string; reason: string; message: string }[];
+  left_in_default: {
+    period: string | null;
+    period_end: string | null;
+    rows: number;
+    waiting_since: string;
+    reason: string;
+    message: string;
+  }[];
   retired: { partition: string; lower: string; upper: string; mode: 'drop' | 'detach'; bytes: number }[];
   next_expiry: { partition: string; at: string } | null;
   horizon: string | null;
@@ -121,8 +134,14 @@ export type CliRun = { code: number; stdout: string; stderr: string };
 export async function cli(...args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    stdout += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    stderr += String(s);
+    return true;
+  });
   try {
     return { code: await main(args), stdout, stderr };
   } finally {
@@ -146,5 +165,8 @@ export async function waitForLockWait(observer: Db, pid: number, relation: strin
 
 /** A promise's outcome as a value, so a test can await a statement it expects to fail later. */
 export async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  return p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }

@@ -27,9 +27,7 @@ describe('bounds', () => {
       // 20:00 on Oct 31 in Los Angeles is already November in UTC.
       await setClock(db, '2025-11-01 03:00:00+00');
       const run = await maintain(db);
-      expect(run.created.map((c) => c.partition)).toEqual(
-        ['2025_11', '2025_12', '2026_01'].map((s) => `public.livechat_messages_${s}`),
-      );
+      expect(run.created.map((c) => c.partition)).toEqual(['2025_11', '2025_12', '2026_01'].map((s) => `public.livechat_messages_${s}`));
       expect(run.horizon).toBe('2026-02-01T00:00:00+00:00');
       await db.close();
     }
@@ -84,9 +82,11 @@ describe('bounds', () => {
     await db.exec(`insert into ts_events values (1, '2026-06-30 23:59:59.999999'); insert into d_events values (1, '2026-06-30')`);
     await maintain(db, 'ts_events');
     await maintain(db, 'd_events');
-    expect(await db.query(`select tableoid::regclass::text as p from ts_events where id = 1 union all select tableoid::regclass::text from d_events where id = 1`)).toEqual([
-      { p: 'ts_events_2026_06' }, { p: 'd_events_2026_06' },
-    ]);
+    expect(
+      await db.query(
+        `select tableoid::regclass::text as p from ts_events where id = 1 union all select tableoid::regclass::text from d_events where id = 1`,
+      ),
+    ).toEqual([{ p: 'ts_events_2026_06' }, { p: 'd_events_2026_06' }]);
     await expectSqlState(db.query(`select partkeeper.configure('d_events', p_time_zone => 'Europe/Paris')`), 'PK001');
   });
 });

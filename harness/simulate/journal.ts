@@ -1,7 +1,7 @@
 // What a simulation does, as SQL: every action is one statement run in a session whose TimeZone,
 // partkeeper.now and role are part of the action. The same entries run live, replay in minimisation
 // trials, and print as the repro script, so a repro is exactly what happened.
-import type { Db } from '../db.ts';
+import type { Db } from '../../src/db.ts';
 import { formatInstant, type Micros } from '../instant.ts';
 import type { LedgerRow } from '../invariants.ts';
 

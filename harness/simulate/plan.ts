@@ -1,6 +1,15 @@
 // A scenario turned into steps, before anything touches a database: when maintenance runs, which
 // rows arrive, where the clock jumps. Deterministic for a seed, so a run can be replayed exactly.
-import { addDuration, describeDuration, parseInstant, shortInstant, utcMonthStart, US_PER_HOUR, type Duration, type Micros } from '../instant.ts';
+import {
+  addDuration,
+  describeDuration,
+  parseInstant,
+  shortInstant,
+  utcMonthStart,
+  US_PER_HOUR,
+  type Duration,
+  type Micros,
+} from '../instant.ts';
 import type { LedgerRow } from '../invariants.ts';
 import { Cron } from './cron.ts';
 import { ScenarioError, type Scenario } from './scenario.ts';
@@ -91,7 +100,10 @@ export function plan(s: Scenario, edges: readonly Micros[], firstId: number, ser
       for (let i = 0; i < n; i++) {
         let at = lo + 1n + BigInt(Math.floor(rnd() * Number(hi - lo - 1n)));
         if (sk.share > 0 && rnd() < sk.share) {
-          at = rnd() < 0.5 ? at - BigInt(Math.floor(rnd() * Number(spanBack(at, sk.late)))) : at + BigInt(Math.floor(rnd() * Number(spanAhead(at, sk.early))));
+          at =
+            rnd() < 0.5
+              ? at - BigInt(Math.floor(rnd() * Number(spanBack(at, sk.late))))
+              : at + BigInt(Math.floor(rnd() * Number(spanAhead(at, sk.early))));
         }
         out.push(row(at));
       }
@@ -180,26 +192,41 @@ export function plan(s: Scenario, edges: readonly Micros[], firstId: number, ser
             const session = e.session ? s.sessions.indexOf(e.session) : pickSession();
             if (session < 0) throw new ScenarioError(`event ${e.type} at ${e.at}: session ${e.session} is not one of sessions`);
             steps.push({ at, clock, label: `${e.count ?? 1} ${e.type} message(s)`, ops: [{ kind: 'insert', session, rows: batch }] });
-            timeline.push({ at, text: `${e.count ?? 1} message(s) ${describeDuration(e.by).slice(1)} ${e.type === 'late' ? 'late' : 'early'}${note}` });
+            timeline.push({
+              at,
+              text: `${e.count ?? 1} message(s) ${describeDuration(e.by).slice(1)} ${e.type === 'late' ? 'late' : 'early'}${note}`,
+            });
           },
         });
         break;
       case 'longReader': {
         needsServer();
         const until = addDuration(at, e.for);
-        timed.push({ at, order, apply: () => {
-          steps.push({ at, clock: at + offset, label: 'a long report opens', ops: [{ kind: 'hold' }] });
-          timeline.push({ at, text: `long reader until ${shortInstant(until)}${note}` });
-        } });
-        timed.push({ at: until, order, apply: () => steps.push({ at: until, clock: until + offset, label: 'the long report ends', ops: [{ kind: 'release' }] }) });
+        timed.push({
+          at,
+          order,
+          apply: () => {
+            steps.push({ at, clock: at + offset, label: 'a long report opens', ops: [{ kind: 'hold' }] });
+            timeline.push({ at, text: `long reader until ${shortInstant(until)}${note}` });
+          },
+        });
+        timed.push({
+          at: until,
+          order,
+          apply: () => steps.push({ at: until, clock: until + offset, label: 'the long report ends', ops: [{ kind: 'release' }] }),
+        });
         break;
       }
       case 'killMaintenance':
         needsServer();
-        timed.push({ at, order, apply: () => {
-          steps.push({ at, clock: at + offset, label: 'maintenance killed mid-move', ops: [{ kind: 'kill' }] });
-          timeline.push({ at, text: `a maintenance run is to be terminated mid-move${note}` });
-        } });
+        timed.push({
+          at,
+          order,
+          apply: () => {
+            steps.push({ at, clock: at + offset, label: 'maintenance killed mid-move', ops: [{ kind: 'kill' }] });
+            timeline.push({ at, text: `a maintenance run is to be terminated mid-move${note}` });
+          },
+        });
         break;
     }
   });

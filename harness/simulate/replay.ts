@@ -1,8 +1,8 @@
 // Replays journal entries in one session and checks the invariants: what the repro minimiser's
 // trials and the property tests do. (The simulator's own loop adds the cron procedure, several
 // sessions and statistics on top of the same entries.)
-import type { Db } from '../db.ts';
-import { DbError } from '../db.ts';
+import type { Db } from '../../src/db.ts';
+import { DbError } from '../../src/db.ts';
 import { parseInstant } from '../instant.ts';
 import { catchUp, Checker, type Ledger, type MaintenanceRun, type Violation } from '../invariants.ts';
 import { SessionState, type Entry } from './journal.ts';
@@ -64,9 +64,10 @@ export async function replay(db: Db, entries: Iterable<Entry> | AsyncIterable<En
       ran = o.savepoints ? await db.transaction((tx) => execute(tx, e, o.table)) : await execute(db, e, o.table);
     } catch (err) {
       if (!(err instanceof DbError)) throw err;
-      violation = e.kind === 'insert'
-        ? { invariant: 'inserts-succeed', message: `an INSERT of ${e.rows?.length ?? 0} row(s) failed: ${describeError(err)}` }
-        : { invariant: 'statements-succeed', message: `${e.sql.split('\n')[0]} failed: ${describeError(err)}` };
+      violation =
+        e.kind === 'insert'
+          ? { invariant: 'inserts-succeed', message: `an INSERT of ${e.rows?.length ?? 0} row(s) failed: ${describeError(err)}` }
+          : { invariant: 'statements-succeed', message: `${e.sql.split('\n')[0]} failed: ${describeError(err)}` };
     }
     if (!violation && e.kind === 'insert') o.ledger.commit(e.rows ?? []);
     run = ran;

@@ -64,7 +64,16 @@ export interface Repro {
 }
 
 export interface SimulationReport {
-  scenario: { name: string; description: string; seed: number; months: number; tickHours: number; start: string; end: string; sessions: string[] };
+  scenario: {
+    name: string;
+    description: string;
+    seed: number;
+    months: number;
+    tickHours: number;
+    start: string;
+    end: string;
+    sessions: string[];
+  };
   backend: string;
   server: string;
   ok: boolean;
@@ -80,8 +89,19 @@ export interface SimulationReport {
 export class Stats {
   readonly months = new Map<string, MonthRow>();
   readonly summary: Summary = {
-    rowsInserted: 0, insertStatements: 0, failedInserts: 0, partitionsCreated: 0, partitionsRetired: 0, rowsDrained: 0,
-    maintenanceRuns: 0, runsByStatus: {}, steps: 0, settledSteps: 0, catchUps: 0, mostRowsInDefault: null, longestWait: null,
+    rowsInserted: 0,
+    insertStatements: 0,
+    failedInserts: 0,
+    partitionsCreated: 0,
+    partitionsRetired: 0,
+    rowsDrained: 0,
+    maintenanceRuns: 0,
+    runsByStatus: {},
+    steps: 0,
+    settledSteps: 0,
+    catchUps: 0,
+    mostRowsInDefault: null,
+    longestWait: null,
     stillInDefault: { rows: 0, longestHours: 0 },
   };
   #partitions: Set<string> | undefined;
@@ -150,7 +170,13 @@ export class Stats {
       this.summary.rowsDrained++;
       if (step.at - since > this.#longest) {
         this.#longest = step.at - since;
-        this.summary.longestWait = { row: id, waited: describeSpan(step.at - since), hours: Number(step.at - since) / 3.6e9, from: shortInstant(since), to: shortInstant(step.at) };
+        this.summary.longestWait = {
+          row: id,
+          waited: describeSpan(step.at - since),
+          hours: Number(step.at - since) / 3.6e9,
+          from: shortInstant(since),
+          to: shortInstant(step.at),
+        };
       }
     }
     row.defaultPeak = Math.max(row.defaultPeak, now.size);
@@ -171,7 +197,12 @@ export class Stats {
       id,
       when: INVARIANTS[id].when,
       rule: INVARIANTS[id].rule,
-      checks: id === 'maintenance-settles' ? this.summary.catchUps : INVARIANTS[id].when === 'always' ? this.summary.steps : this.summary.settledSteps,
+      checks:
+        id === 'maintenance-settles'
+          ? this.summary.catchUps
+          : INVARIANTS[id].when === 'always'
+            ? this.summary.steps
+            : this.summary.settledSteps,
     }));
   }
 }
@@ -181,7 +212,9 @@ const lpad = (s: string | number, n: number) => String(s).padStart(n);
 
 /** The timeline as a table, one line per month (long lists of partitions are shortened). */
 export function renderTimeline(rows: readonly MonthRow[]): string[] {
-  const out = [`${pad('month', 8)} ${pad('clock', 16)} ${lpad('rows', 6)}  ${pad('partitions made', 26)} ${lpad('drained', 7)} ${lpad('DEFAULT', 7)} ${lpad('runs', 5)} ${lpad('warn', 4)}  events`];
+  const out = [
+    `${pad('month', 8)} ${pad('clock', 16)} ${lpad('rows', 6)}  ${pad('partitions made', 26)} ${lpad('drained', 7)} ${lpad('DEFAULT', 7)} ${lpad('runs', 5)} ${lpad('warn', 4)}  events`,
+  ];
   for (const r of rows) {
     const made = r.created.length > 3 ? `${r.created.slice(0, 2).join(' ')} +${r.created.length - 2} more` : r.created.join(' ');
     const retired = r.retired.length ? ` -${r.retired.length} retired` : '';
@@ -194,7 +227,9 @@ export function renderTimeline(rows: readonly MonthRow[]): string[] {
 
 export function renderSummary(report: SimulationReport): string[] {
   const s = report.summary;
-  const statuses = Object.entries(s.runsByStatus).map(([k, v]) => `${k} ${v}`).join(', ');
+  const statuses = Object.entries(s.runsByStatus)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const lines = [
     `rows inserted: ${s.rowsInserted} in ${s.insertStatements} statements, ${s.failedInserts} failed`,
     `partitions created: ${s.partitionsCreated}${s.partitionsRetired ? `, retired: ${s.partitionsRetired}` : ''}`,
@@ -215,8 +250,11 @@ export function renderViolation(v: ViolationReport): string[] {
     if (x.details) out.push(`    ${JSON.stringify(x.details)}`);
   }
   out.push('state:');
-  for (const p of v.state.partitions) out.push(`  ${pad(p.name, 34)} ${p.lower ? `[${p.lower}, ${p.upper})` : 'DEFAULT'}  ${p.rows} row(s)`);
-  out.push(`  ledger: ${v.state.ledgerRows} row(s) inserted; last maintenance: ${v.state.lastRun ? `${v.state.lastRun.status} ${JSON.stringify(v.state.lastRun.warnings ?? [])}` : 'none'}`);
+  for (const p of v.state.partitions)
+    out.push(`  ${pad(p.name, 34)} ${p.lower ? `[${p.lower}, ${p.upper})` : 'DEFAULT'}  ${p.rows} row(s)`);
+  out.push(
+    `  ledger: ${v.state.ledgerRows} row(s) inserted; last maintenance: ${v.state.lastRun ? `${v.state.lastRun.status} ${JSON.stringify(v.state.lastRun.warnings ?? [])}` : 'none'}`,
+  );
   out.push(
     `repro (${v.repro.statements} of ${v.repro.journal} statements; ${v.repro.verified ? `replayed on a fresh PGlite, ${v.repro.trials} trials` : 'not verified'}; ${v.repro.note}):`,
     v.repro.sql,

@@ -2,9 +2,9 @@
 // on a PGlite that has the simulation's setup, inside one transaction that is rolled back after the
 // checks, so trials cost only their own statements. Delta debugging (ddmin) removes statements,
 // then rows of the remaining INSERTs, until the time budget is spent.
-import type { Db } from '../db.ts';
+import type { Db } from '../../src/db.ts';
 import { catchUp, catchUpSql, Checker, INVARIANTS, Ledger, type InvariantId, type Violation } from '../invariants.ts';
-import { openPglite } from '../pglite.ts';
+import { openPglite } from '../../src/pglite.ts';
 import { insertSql, SessionState, type Entry } from './journal.ts';
 import { replay } from './replay.ts';
 import type { Repro } from './report.ts';
@@ -41,7 +41,9 @@ async function trial(db: Db, input: ReproInput, entries: readonly Entry[]): Prom
       if (target(result.violations)) throw new Rollback({ hit: true, caughtUp: false });
       if (INVARIANTS[input.target].when === 'settled') {
         const c = await catchUp(tx, input.table);
-        const after = c.violation ? [c.violation] : (await new Checker(tx, { table: input.table, ledger, foreign: input.foreign }).check(c.run)).violations;
+        const after = c.violation
+          ? [c.violation]
+          : (await new Checker(tx, { table: input.table, ledger, foreign: input.foreign }).check(c.run)).violations;
         if (target(after)) throw new Rollback({ hit: true, caughtUp: true });
       }
       throw new Rollback({ hit: false, caughtUp: false });
@@ -92,7 +94,12 @@ export function reproScript(input: ScriptInput, entries: readonly Entry[], caugh
   let step = -1;
   let noted = false;
   for (const e of entries) {
-    if (e.step !== step) lines.push(e.step < 0 ? '-- rows of the original history (they land in its own partitions, so after the install is the same)' : `-- step ${e.step}`);
+    if (e.step !== step)
+      lines.push(
+        e.step < 0
+          ? '-- rows of the original history (they land in its own partitions, so after the install is the same)'
+          : `-- step ${e.step}`,
+      );
     step = e.step;
     if (e.multiSession) {
       lines.push(`-- in another session: ${e.sql}`);
@@ -130,7 +137,18 @@ export async function makeRepro(input: ReproInput): Promise<Repro> {
   const setupRows = input.setup.flatMap((i) => ('rows' in i && i.rows ? i.rows : []));
   const first = input.journal[0];
   const history: Entry[] = setupRows.length
-    ? [{ step: -1, clock: first?.clock ?? 0n, zone: 'UTC', role: null, kind: 'insert', rows: setupRows, room: 1, sql: insertSql(input.table, setupRows) }]
+    ? [
+        {
+          step: -1,
+          clock: first?.clock ?? 0n,
+          zone: 'UTC',
+          role: null,
+          kind: 'insert',
+          rows: setupRows,
+          room: 1,
+          sql: insertSql(input.table, setupRows),
+        },
+      ]
     : [];
   const replayable = [...history, ...input.journal.filter((e) => !e.multiSession)];
   input = { ...input, setup };
@@ -145,7 +163,11 @@ export async function makeRepro(input: ReproInput): Promise<Repro> {
       return (await trial(db, input, xs)).hit;
     };
     if (!(await test(replayable))) {
-      return whole('the violation did not recur when one session replayed the journal on PGlite: it may need the server, or several sessions', false, trials);
+      return whole(
+        'the violation did not recur when one session replayed the journal on PGlite: it may need the server, or several sessions',
+        false,
+        trials,
+      );
     }
     let best = replayable;
     // maintenance runs that changed nothing rarely matter: try without all of them at once first
@@ -155,7 +177,8 @@ export async function makeRepro(input: ReproInput): Promise<Repro> {
     for (let i = 0; i < best.length && !expired(); i++) {
       const e = best[i]!;
       if (e.kind !== 'insert' || e.rows!.length < 2) continue;
-      const withRows = (rows: typeof e.rows) => best.map((x, j) => (j === i ? { ...e, rows, sql: insertSql(input.table, rows!, e.room) } : x));
+      const withRows = (rows: typeof e.rows) =>
+        best.map((x, j) => (j === i ? { ...e, rows, sql: insertSql(input.table, rows!, e.room) } : x));
       const rows = await ddmin(e.rows!, (rs) => test(withRows(rs)), expired);
       best = withRows(rows);
     }

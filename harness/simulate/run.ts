@@ -1,11 +1,11 @@
 // Plays a scenario against a database: sets it up, runs every step as the sessions of the scenario
 // would (application inserts, the pg_cron jobs, a DBA), checks every invariant after each step, and
 // stops at the first violation with the step, the state and a minimised repro.
-import type { Db } from '../db.ts';
-import { DbError } from '../db.ts';
-import { formatInstant, parseInstant, shortInstant, utcMonth, type Micros } from '../instant.ts';
+import type { Db } from '../../src/db.ts';
+import { DbError } from '../../src/db.ts';
+import { formatInstant, parseInstant, shortInstant, utcMonth } from '../instant.ts';
 import { catchUp, catchUpSql, Checker, Ledger, maintainSql, type Facts, type MaintenanceRun, type Violation } from '../invariants.ts';
-import { applyBundle } from '../manifest.ts';
+import { applyBundle } from '../../src/bundle.ts';
 import { createSql, insertSql, SessionState, type Entry } from './journal.ts';
 import { plan, type PlannedOp, type PlannedStep } from './plan.ts';
 import { instantText, Stats, type SimulationReport, type ViolationReport } from './report.ts';
@@ -53,7 +53,10 @@ interface Sessions {
 type Outcome = { run?: MaintenanceRun; violation?: Violation };
 
 async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  return p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 const errorText = (e: unknown) => (e instanceof DbError ? `${e.code} ${e.message}` : String(e));
@@ -73,7 +76,11 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
     await checkZones(db, scenario);
     const foreign = new Set(
       scenario.history === 'original'
-        ? (await db.query<{ name: string }>(`select partition::text as name from partkeeper.partition_bounds('${TABLE}') where not is_default`)).map((r) => r.name)
+        ? (
+            await db.query<{ name: string }>(
+              `select partition::text as name from partkeeper.partition_bounds('${TABLE}') where not is_default`,
+            )
+          ).map((r) => r.name)
         : [],
     );
     const edges = await edgeInstants(db, scenario);
@@ -94,8 +101,14 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
 
     const report = (violation?: ViolationReport, stepsRun = p.steps.length): SimulationReport => ({
       scenario: {
-        name: scenario.name, description: scenario.description, seed: scenario.seed, months: scenario.months,
-        tickHours: scenario.maintenance.tickHours, start: formatInstant(p.start), end: formatInstant(p.end), sessions: scenario.sessions,
+        name: scenario.name,
+        description: scenario.description,
+        seed: scenario.seed,
+        months: scenario.months,
+        tickHours: scenario.maintenance.tickHours,
+        start: formatInstant(p.start),
+        end: formatInstant(p.end),
+        sessions: scenario.sessions,
       },
       backend: db.kind,
       server,
@@ -112,17 +125,46 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
       const base = { step: index, clock: step.clock };
       switch (op.kind) {
         case 'insert':
-          return { ...base, kind: 'insert', zone: scenario.sessions[op.session]!, role: roles?.app ?? null, rows: op.rows, room: op.session + 1, sql: insertSql(TABLE, op.rows, op.session + 1) };
+          return {
+            ...base,
+            kind: 'insert',
+            zone: scenario.sessions[op.session]!,
+            role: roles?.app ?? null,
+            rows: op.rows,
+            room: op.session + 1,
+            sql: insertSql(TABLE, op.rows, op.session + 1),
+          };
         case 'maintain':
-          return { ...base, kind: 'maintain', zone: scenario.maintenance.timeZone, role: roles?.maintenance ?? null, sql: CRON_COMMAND, trialSql: maintainSql(TABLE) };
+          return {
+            ...base,
+            kind: 'maintain',
+            zone: scenario.maintenance.timeZone,
+            role: roles?.maintenance ?? null,
+            sql: CRON_COMMAND,
+            trialSql: maintainSql(TABLE),
+          };
         case 'create':
           return { ...base, kind: 'create', zone: op.zone, role: null, sql: createSql(TABLE, op.month) };
         case 'hold':
-          return { ...base, kind: 'hold', zone: 'UTC', role: null, multiSession: true, sql: `begin; select count(*) from ${TABLE} where created_at >= '-infinity'` };
+          return {
+            ...base,
+            kind: 'hold',
+            zone: 'UTC',
+            role: null,
+            multiSession: true,
+            sql: `begin; select count(*) from ${TABLE} where created_at >= '-infinity'`,
+          };
         case 'release':
           return { ...base, kind: 'release', zone: 'UTC', role: null, multiSession: true, sql: 'commit' };
         case 'kill':
-          return { ...base, kind: 'kill', zone: scenario.maintenance.timeZone, role: null, multiSession: true, sql: `${CRON_COMMAND} (terminated with pg_terminate_backend while it moves rows)` };
+          return {
+            ...base,
+            kind: 'kill',
+            zone: scenario.maintenance.timeZone,
+            role: null,
+            multiSession: true,
+            sql: `${CRON_COMMAND} (terminated with pg_terminate_backend while it moves rows)`,
+          };
       }
     };
 
@@ -149,7 +191,9 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
             await db.query(e.sql);
           } catch (err) {
             stats.summary.failedInserts++;
-            return { violation: { invariant: 'inserts-succeed', message: `an INSERT of ${e.rows!.length} row(s) failed: ${errorText(err)}` } };
+            return {
+              violation: { invariant: 'inserts-succeed', message: `an INSERT of ${e.rows!.length} row(s) failed: ${errorText(err)}` },
+            };
           }
           ledger.commit(e.rows!);
           stats.inserted(step, e.rows!.length);
@@ -164,7 +208,11 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
           stats.ran(step, run);
           e.quiet = (run.created ?? []).length === 0 && !(run.retired ?? []).length && !run.rows_moved;
           for (const r of run.retired ?? []) ledger.forget(parseInstant(r.lower), parseInstant(r.upper));
-          if (run.status === 'failed') return { run, violation: { invariant: 'statements-succeed', message: `maintenance failed: ${JSON.stringify(run.error ?? run.reason)}` } };
+          if (run.status === 'failed')
+            return {
+              run,
+              violation: { invariant: 'statements-succeed', message: `maintenance failed: ${JSON.stringify(run.error ?? run.reason)}` },
+            };
           return { run };
         }
         case 'create':
@@ -191,7 +239,12 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
         delete sessions.reader;
       } else if (e.kind === 'kill') {
         const killed = await killMaintenance(db, connect, e);
-        stats.note(step, killed ? 'it moved the rows, waited to attach and was terminated' : 'it had nothing to move and finished before it could be terminated');
+        stats.note(
+          step,
+          killed
+            ? 'it moved the rows, waited to attach and was terminated'
+            : 'it had nothing to move and finished before it could be terminated',
+        );
       }
       return {};
     };
@@ -239,8 +292,19 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
     opts.onProgress?.({ step: p.steps.length, steps: p.steps.length, month, monthIndex, months: calendarMonths });
     return report();
 
-    async function violationReport(index: number, step: PlannedStep, found: Violation[], facts: Facts, upTo: Entry[]): Promise<ViolationReport> {
-      const partitions = facts.partitions.map((q) => ({ name: q.name, lower: instantText(q.lower), upper: instantText(q.upper), rows: facts.rowsByRelation.get(q.oid) ?? 0 }));
+    async function violationReport(
+      index: number,
+      step: PlannedStep,
+      found: Violation[],
+      facts: Facts,
+      upTo: Entry[],
+    ): Promise<ViolationReport> {
+      const partitions = facts.partitions.map((q) => ({
+        name: q.name,
+        lower: instantText(q.lower),
+        upper: instantText(q.upper),
+        rows: facts.rowsByRelation.get(q.oid) ?? 0,
+      }));
       const repro = await makeRepro({
         setup,
         install,
@@ -280,7 +344,9 @@ async function killMaintenance(db: Db, connect: () => Promise<Db>, e: Entry): Pr
   const reader = await connect();
   const victim = await connect();
   try {
-    const { name } = await db.one<{ name: string }>(`select partition::text as name from partkeeper.partition_bounds('${TABLE}') where is_default`);
+    const { name } = await db.one<{ name: string }>(
+      `select partition::text as name from partkeeper.partition_bounds('${TABLE}') where is_default`,
+    );
     await reader.exec(`begin; select count(*) from only ${name}`);
     await new SessionState().enter(victim, e);
     const pid = await victim.backendPid();

@@ -3,7 +3,7 @@
 // and fills in the defaults.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../manifest.ts';
+import { repoRoot } from '../../src/bundle.ts';
 import { addDuration, parseInstant, type Duration } from '../instant.ts';
 
 /** The pg_cron jobs sql/functions/schedule_jobs.sql schedules, and the command both run. */
@@ -131,7 +131,17 @@ function duration(where: string, v: unknown): Duration {
 function tableSettings(where: string, v: unknown): TableSettings {
   if (v === undefined) return {};
   if (!isObject(v)) throw new ScenarioError(`${where}: expected an object`);
-  const keys = ['time_zone', 'premake', 'drain_window_back', 'drain_window_ahead', 'lock_timeout', 'lock_retries', 'max_create_per_run', 'part_interval', 'retention'];
+  const keys = [
+    'time_zone',
+    'premake',
+    'drain_window_back',
+    'drain_window_ahead',
+    'lock_timeout',
+    'lock_retries',
+    'max_create_per_run',
+    'part_interval',
+    'retention',
+  ];
   only(where, v, keys);
   const t: TableSettings = {};
   for (const k of ['time_zone', 'drain_window_back', 'drain_window_ahead', 'lock_timeout', 'part_interval', 'retention'] as const) {
@@ -158,7 +168,8 @@ function event(where: string, v: unknown): ScenarioEvent {
       return { type, at, by: duration(`${where}.by`, v.by), ...note };
     case 'createPartition': {
       only(where, v, ['type', 'at', 'month', 'monthsAhead', 'session', 'note']);
-      if ((v.month === undefined) === (v.monthsAhead === undefined)) throw new ScenarioError(`${where}: give exactly one of month and monthsAhead`);
+      if ((v.month === undefined) === (v.monthsAhead === undefined))
+        throw new ScenarioError(`${where}: give exactly one of month and monthsAhead`);
       const e: ScenarioEvent = { type, at, ...note };
       if (v.month !== undefined) {
         const month = str(`${where}.month`, v.month);
@@ -181,14 +192,29 @@ function event(where: string, v: unknown): ScenarioEvent {
       only(where, v, ['type', 'at', 'note']);
       return { type, at, ...note };
     default:
-      throw new ScenarioError(`${where}.type: unknown event ${JSON.stringify(type)} (outage, clockJump, createPartition, late, early, longReader, killMaintenance)`);
+      throw new ScenarioError(
+        `${where}.type: unknown event ${JSON.stringify(type)} (outage, clockJump, createPartition, late, early, longReader, killMaintenance)`,
+      );
   }
 }
 
 /** Checks a parsed scenario file and fills in the defaults. */
 export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   if (!isObject(raw)) throw new ScenarioError(`${source}: expected a JSON object`);
-  only(source, raw, ['name', 'description', 'start', 'months', 'seed', 'history', 'table', 'messages', 'sessions', 'maintenance', 'roles', 'events']);
+  only(source, raw, [
+    'name',
+    'description',
+    'start',
+    'months',
+    'seed',
+    'history',
+    'table',
+    'messages',
+    'sessions',
+    'maintenance',
+    'roles',
+    'events',
+  ]);
   const m = raw.messages === undefined ? {} : raw.messages;
   if (!isObject(m)) throw new ScenarioError(`${source}.messages: expected an object`);
   only(`${source}.messages`, m, ['perHour', 'monthEnd', 'edges', 'skew']);
@@ -204,7 +230,8 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   const jobs = mt.jobs === undefined ? CRON_JOBS.map((j) => ({ ...j })) : mt.jobs;
   if (!Array.isArray(jobs) || jobs.length === 0) throw new ScenarioError(`${source}.maintenance.jobs: expected a non-empty array`);
   const sessions = raw.sessions === undefined ? ['UTC'] : raw.sessions;
-  if (!Array.isArray(sessions) || sessions.length === 0) throw new ScenarioError(`${source}.sessions: expected a non-empty array of time zones`);
+  if (!Array.isArray(sessions) || sessions.length === 0)
+    throw new ScenarioError(`${source}.sessions: expected a non-empty array of time zones`);
   const events = raw.events === undefined ? [] : raw.events;
   if (!Array.isArray(events)) throw new ScenarioError(`${source}.events: expected an array`);
   const history = raw.history === undefined ? 'none' : raw.history;
@@ -220,7 +247,8 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   const end = addDuration(parseInstant(start), { months });
   parsedEvents.forEach((e, i) => {
     const at = parseInstant(e.at);
-    if (at < parseInstant(start) || at >= end) throw new ScenarioError(`${source}.events[${i}].at: ${e.at} is outside the scenario (${start} + ${months} months)`);
+    if (at < parseInstant(start) || at >= end)
+      throw new ScenarioError(`${source}.events[${i}].at: ${e.at} is outside the scenario (${start} + ${months} months)`);
   });
 
   return {
@@ -233,7 +261,10 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
     table,
     messages: {
       perHour: m.perHour === undefined ? 0.25 : num(`${source}.messages.perHour`, m.perHour, 0, 10000),
-      monthEnd: { hours: num(`${source}.messages.monthEnd.hours`, monthEnd.hours, 0, 24 * 14), factor: num(`${source}.messages.monthEnd.factor`, monthEnd.factor, 0, 1000) },
+      monthEnd: {
+        hours: num(`${source}.messages.monthEnd.hours`, monthEnd.hours, 0, 24 * 14),
+        factor: num(`${source}.messages.monthEnd.factor`, monthEnd.factor, 0, 1000),
+      },
       edges: m.edges === undefined ? true : m.edges === true,
       skew: {
         share: num(`${source}.messages.skew.share`, skew.share ?? 0, 0, 1),

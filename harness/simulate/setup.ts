@@ -2,8 +2,8 @@
 // design's table and partitions (when the scenario starts from that history), the install, the
 // table's settings and the roles.
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../db.ts';
-import { DbError } from '../db.ts';
+import type { Db } from '../../src/db.ts';
+import { DbError } from '../../src/db.ts';
 import { addDuration, parseInstant, type Micros } from '../instant.ts';
 import { US, type Ledger, type LedgerRow } from '../invariants.ts';
 import { insertSql, literal } from './journal.ts';
@@ -105,7 +105,8 @@ export async function dropRoles(db: Db, roles: Roles | undefined): Promise<void>
 /** Every time zone the scenario names must be one PostgreSQL knows. */
 export async function checkZones(db: Db, s: Scenario): Promise<void> {
   const zones = new Set([...s.sessions, s.maintenance.timeZone]);
-  for (const e of s.events) if ((e.type === 'createPartition' || e.type === 'late' || e.type === 'early') && e.session) zones.add(e.session);
+  for (const e of s.events)
+    if ((e.type === 'createPartition' || e.type === 'late' || e.type === 'early') && e.session) zones.add(e.session);
   for (const zone of zones) {
     try {
       await db.query('select now() at time zone $1', [zone]);
@@ -123,7 +124,8 @@ export async function edgeInstants(db: Db, s: Scenario): Promise<Micros[]> {
   if (!s.messages.edges) return [];
   const start = parseInstant(s.start);
   let reach = 0n;
-  for (const e of s.events) if (e.type === 'clockJump') reach += (addDuration(start, e.by) - start) * (addDuration(start, e.by) > start ? 1n : -1n);
+  for (const e of s.events)
+    if (e.type === 'clockJump') reach += (addDuration(start, e.by) - start) * (addDuration(start, e.by) > start ? 1n : -1n);
   const from = addDuration(start - reach, { months: -2 });
   const to = addDuration(start, { months: s.months + 2 }) + reach;
   const months = s.months + 4 + Math.ceil(Number(reach) / (28 * 86_400e6)) * 2;

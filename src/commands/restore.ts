@@ -1,6 +1,5 @@
 import { archivedPartition, Progress, restoreArchive } from '../archive.ts';
-import { EXIT, type Command } from '../cli.ts';
-import { UsageError } from '../connect.ts';
+import { EXIT, type Command, UsageError } from '../command.ts';
 
 export const restore: Command = {
   summary: 'load an archive back as a partition, or into a table of your choice',
@@ -26,9 +25,11 @@ Exit codes: 0 restored, 1 failed (nothing changed), 64 wrong usage.`,
     const into = ctx.values.into as string | undefined;
     const r = await restoreArchive(db, ctx.positionals[0]!, { ...(into ? { into } : {}), progress });
     const m = r.manifest;
-    ctx.out(r.attached
-      ? `restored ${r.rows} rows of ${m.table} [${m.lower}, ${m.upper}) as partition ${r.table}`
-      : `restored ${r.rows} rows of ${archivedPartition(m)} into ${r.table}`);
+    ctx.out(
+      r.attached
+        ? `restored ${r.rows} rows of ${m.table} [${m.lower}, ${m.upper}) as partition ${r.table}`
+        : `restored ${r.rows} rows of ${archivedPartition(m)} into ${r.table}`,
+    );
     return EXIT.ok;
   },
 };

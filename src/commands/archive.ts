@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { archivedPartition, archivePartition, Progress, size } from '../archive.ts';
-import { EXIT, type Command } from '../cli.ts';
-import { UsageError } from '../connect.ts';
+import { EXIT, type Command, UsageError } from '../command.ts';
 
 export const archive: Command = {
   summary: 'write a partition to a verified archive (COPY text, gzip, manifest) and record it',
@@ -24,8 +23,11 @@ On a server the rows stream in constant memory; with --pglite the partition pass
   --json         print the manifest, its path and the archive's id as JSON
 Exit codes: 0 archived and recorded, 1 failed (nothing recorded), 64 wrong usage.`,
   options: {
-    dir: { type: 'string', short: 'd' }, force: { type: 'boolean' }, 'allow-fewer-rows': { type: 'boolean' },
-    progress: { type: 'boolean' }, json: { type: 'boolean' },
+    dir: { type: 'string', short: 'd' },
+    force: { type: 'boolean' },
+    'allow-fewer-rows': { type: 'boolean' },
+    progress: { type: 'boolean' },
+    json: { type: 'boolean' },
   },
   async run(ctx) {
     if (ctx.positionals.length !== 1) throw new UsageError('name one partition');
@@ -34,7 +36,12 @@ Exit codes: 0 archived and recorded, 1 failed (nothing recorded), 64 wrong usage
     await mkdir(dir, { recursive: true });
     const db = await ctx.db();
     const progress = new Progress(!!ctx.values.progress || !!process.stderr.isTTY);
-    const r = await archivePartition(db, ctx.positionals[0]!, { dir, force: !!ctx.values.force, allowFewerRows: !!ctx.values['allow-fewer-rows'], progress });
+    const r = await archivePartition(db, ctx.positionals[0]!, {
+      dir,
+      force: !!ctx.values.force,
+      allowFewerRows: !!ctx.values['allow-fewer-rows'],
+      progress,
+    });
     const m = r.manifest;
     if (ctx.values.json) ctx.out(JSON.stringify({ id: r.id, manifest_path: r.manifestPath, data_path: r.dataPath, manifest: m }, null, 2));
     else {

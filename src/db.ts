@@ -88,7 +88,13 @@ export const TEXT_OIDS = [20, 1700, 1082, 1083, 1114, 1184, 1186, 1266];
 export const TEXT_ARRAY_OIDS = [1016, 1231, 1182, 1183, 1115, 1185, 1187, 1270];
 export const textParsers: Record<number, (s: string) => string> = Object.fromEntries(TEXT_OIDS.map((oid) => [oid, identity]));
 
-type NoticeFields = { severity?: string | undefined; code?: string | undefined; message?: string | undefined; detail?: string | undefined; hint?: string | undefined };
+type NoticeFields = {
+  severity?: string | undefined;
+  code?: string | undefined;
+  message?: string | undefined;
+  detail?: string | undefined;
+  hint?: string | undefined;
+};
 
 /** Both drivers hand notices over as protocol messages with the same field names. */
 export function toNotice(m: NoticeFields): Notice {

@@ -1,4 +1,4 @@
-import { EXIT, type Command } from '../cli.ts';
+import { EXIT, type Command } from '../command.ts';
 
 type Warning = { code: string; message: string; hint?: string };
 type Run = {
@@ -16,7 +16,10 @@ type Run = {
 };
 
 function describe(r: Run): string[] {
-  if (r.error) return [`${r.table}: ${r.status}: [${r.error.code}] ${r.error.sqlstate} ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}`];
+  if (r.error)
+    return [
+      `${r.table}: ${r.status}: [${r.error.code}] ${r.error.sqlstate} ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}`,
+    ];
   if (!r.created) return [`${r.table}: ${r.status} (${r.reason})`];
   const made = r.created.map((c) => `${c.partition}${c.rows_moved ? ` (+${c.rows_moved} rows)` : ''}`);
   return [

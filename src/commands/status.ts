@@ -1,12 +1,40 @@
-import type { Command } from '../cli.ts';
+import type { Command } from '../command.ts';
 
-type Partition = { partition: string; lower: string | null; upper: string | null; is_default: boolean; rows_estimate: number | null; bytes: number };
-type Table = {
-  table: string; time_zone: string; premake: number; enabled: boolean; partitions: Partition[]; partition_count: number;
-  default_rows: number; horizon: string | null; horizon_target: string;
-  last_run: { finished_at: string; clock: string; status: string; complete: boolean | null; result: { warnings?: { code: string; message: string }[] } } | null;
+type Partition = {
+  partition: string;
+  lower: string | null;
+  upper: string | null;
+  is_default: boolean;
+  rows_estimate: number | null;
+  bytes: number;
 };
-type CronJob = { jobname: string; schedule: string; database: string; active: boolean; last_status: string | null; last_start: string | null; recent_failures: number };
+type Table = {
+  table: string;
+  time_zone: string;
+  premake: number;
+  enabled: boolean;
+  partitions: Partition[];
+  partition_count: number;
+  default_rows: number;
+  horizon: string | null;
+  horizon_target: string;
+  last_run: {
+    finished_at: string;
+    clock: string;
+    status: string;
+    complete: boolean | null;
+    result: { warnings?: { code: string; message: string }[] };
+  } | null;
+};
+type CronJob = {
+  jobname: string;
+  schedule: string;
+  database: string;
+  active: boolean;
+  last_status: string | null;
+  last_start: string | null;
+  recent_failures: number;
+};
 export type Status = { version: string; clock: string; simulated_clock: string | null; tables: Table[]; cron_jobs: CronJob[] | null };
 
 const day = (ts: string | null) => (ts ? ts.slice(0, 10) : '-');
@@ -15,23 +43,35 @@ const size = (bytes: number) => {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return `${u ? v.toFixed(1) : v} ${units[u]}`;
 };
 
 function text(s: Status): string[] {
-  const lines = [`partkeeper ${s.version}, clock ${s.clock}${s.simulated_clock ? ` (simulated: partkeeper.now = ${s.simulated_clock})` : ''}`];
+  const lines = [
+    `partkeeper ${s.version}, clock ${s.clock}${s.simulated_clock ? ` (simulated: partkeeper.now = ${s.simulated_clock})` : ''}`,
+  ];
   for (const t of s.tables) {
     if (!t.partitions) {
       lines.push('', `${t.table}: registered, but the table no longer exists (partkeeper.unregister_table())`);
       continue;
     }
-    lines.push('', `${t.table} (${t.time_zone} months, premake ${t.premake}${t.enabled ? '' : ', DISABLED'}): ${t.partition_count} partitions, ` +
-      `horizon ${day(t.horizon)} (needs ${day(t.horizon_target)}), ${t.default_rows} row(s) in DEFAULT`);
-    lines.push(`  ${'partition'.padEnd(40)} ${'from'.padEnd(10)}  ${'to'.padEnd(10)}  ${'rows (est.)'.padStart(11)}  ${'size'.padStart(9)}`);
+    lines.push(
+      '',
+      `${t.table} (${t.time_zone} months, premake ${t.premake}${t.enabled ? '' : ', DISABLED'}): ${t.partition_count} partitions, ` +
+        `horizon ${day(t.horizon)} (needs ${day(t.horizon_target)}), ${t.default_rows} row(s) in DEFAULT`,
+    );
+    lines.push(
+      `  ${'partition'.padEnd(40)} ${'from'.padEnd(10)}  ${'to'.padEnd(10)}  ${'rows (est.)'.padStart(11)}  ${'size'.padStart(9)}`,
+    );
     for (const p of t.partitions) {
-      lines.push(`  ${p.partition.padEnd(40)} ${(p.is_default ? 'DEFAULT' : day(p.lower)).padEnd(10)}  ${(p.is_default ? '' : day(p.upper)).padEnd(10)}  ` +
-        `${String(p.is_default ? t.default_rows : (p.rows_estimate ?? '?')).padStart(11)}  ${size(p.bytes).padStart(9)}`);
+      lines.push(
+        `  ${p.partition.padEnd(40)} ${(p.is_default ? 'DEFAULT' : day(p.lower)).padEnd(10)}  ${(p.is_default ? '' : day(p.upper)).padEnd(10)}  ` +
+          `${String(p.is_default ? t.default_rows : (p.rows_estimate ?? '?')).padStart(11)}  ${size(p.bytes).padStart(9)}`,
+      );
     }
     const r = t.last_run;
     lines.push(r ? `  last maintenance: ${r.finished_at}, ${r.status}` : '  last maintenance: never');
@@ -40,16 +80,22 @@ function text(s: Status): string[] {
   lines.push('');
   if (!s.cron_jobs) lines.push('pg_cron: not installed in this database');
   else if (s.cron_jobs.length === 0) lines.push('pg_cron: installed, no partkeeper job scheduled (SELECT partkeeper.schedule_jobs())');
-  else for (const j of s.cron_jobs) {
-    lines.push(`pg_cron ${j.jobname} [${j.schedule}] ${j.active ? 'active' : 'INACTIVE'}, last run ${j.last_status ?? 'never'}${j.last_start ? ` at ${j.last_start}` : ''}, ${j.recent_failures} failure(s) in the last 10`);
-  }
+  else
+    for (const j of s.cron_jobs) {
+      lines.push(
+        `pg_cron ${j.jobname} [${j.schedule}] ${j.active ? 'active' : 'INACTIVE'}, last run ${j.last_status ?? 'never'}${j.last_start ? ` at ${j.last_start}` : ''}, ${j.recent_failures} failure(s) in the last 10`,
+      );
+    }
   return lines;
 }
 
 /** Prometheus text exposition format (version 0.0.4). Metric names are documented in the README. */
 export function prometheus(s: Status, health: string): string[] {
   const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
+  const labels = (l: Record<string, string>) =>
+    `{${Object.entries(l)
+      .map(([k, v]) => `${k}="${esc(v)}"`)
+      .join(',')}}`;
   const metrics: Record<string, { help: string; samples: [Record<string, string>, number][] }> = {};
   const add = (name: string, help: string, l: Record<string, string>, value: number) => {
     (metrics[name] ??= { help, samples: [] }).samples.push([l, value]);
@@ -61,12 +107,22 @@ export function prometheus(s: Status, health: string): string[] {
     if (!t.partitions) continue; // registered, but the table was dropped (health says so)
     add('partkeeper_partitions', 'Partitions of the table, DEFAULT excluded.', tl, t.partition_count);
     add('partkeeper_default_rows', 'Rows waiting in the DEFAULT partition.', tl, t.default_rows);
-    add('partkeeper_horizon_timestamp_seconds', 'End of the contiguous partitions from now (0: none holds now).', tl, t.horizon ? seconds(t.horizon) : 0);
+    add(
+      'partkeeper_horizon_timestamp_seconds',
+      'End of the contiguous partitions from now (0: none holds now).',
+      tl,
+      t.horizon ? seconds(t.horizon) : 0,
+    );
     add('partkeeper_horizon_target_timestamp_seconds', 'What premake asks the horizon to reach.', tl, seconds(t.horizon_target));
     if (t.last_run) {
       add('partkeeper_last_run_timestamp_seconds', 'When maintenance last finished (real clock).', tl, seconds(t.last_run.finished_at));
       add('partkeeper_last_run_status', 'Status of the last maintenance run, as a label.', { ...tl, status: t.last_run.status }, 1);
-      add('partkeeper_last_run_complete', 'The last maintenance run did everything it wanted (0: work left undone).', tl, t.last_run.complete === false ? 0 : 1);
+      add(
+        'partkeeper_last_run_complete',
+        'The last maintenance run did everything it wanted (0: work left undone).',
+        tl,
+        t.last_run.complete === false ? 0 : 1,
+      );
     }
     for (const p of t.partitions) {
       const pl = { ...tl, partition: p.partition };
@@ -76,7 +132,12 @@ export function prometheus(s: Status, health: string): string[] {
   }
   for (const j of s.cron_jobs ?? []) {
     add('partkeeper_cron_job_active', 'pg_cron job is active.', { job: j.jobname }, j.active ? 1 : 0);
-    add('partkeeper_cron_job_last_run_success', 'Last run of the pg_cron job succeeded (0: failed or never ran).', { job: j.jobname }, j.last_status === 'succeeded' ? 1 : 0);
+    add(
+      'partkeeper_cron_job_last_run_success',
+      'Last run of the pg_cron job succeeded (0: failed or never ran).',
+      { job: j.jobname },
+      j.last_status === 'succeeded' ? 1 : 0,
+    );
     add('partkeeper_cron_job_recent_failures', 'Failed runs among the last 10 of the pg_cron job.', { job: j.jobname }, j.recent_failures);
   }
   return Object.entries(metrics).flatMap(([name, m]) => [

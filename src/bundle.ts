@@ -3,8 +3,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.ts';
 
-/** The repository root, from this module's location so that cwd does not matter. */
-export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The package root (where `sql/install.sql` is), found upwards from this module, so that neither
+ * the working directory nor running from the sources (`src/`) or the build (`dist/src/`) matters.
+ */
+export const repoRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'sql', 'install.sql'))) return d + path.sep;
+    if (path.dirname(d) === d) throw new Error(`sql/install.sql not found above ${dir}`);
+  }
+}
 export const MANIFEST = 'sql/install.sql';
 
 // psql's include-relative, long or short form, path optionally single-quoted.

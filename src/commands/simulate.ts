@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { EXIT, type Command, type Context } from '../cli.ts';
-import { UsageError } from '../connect.ts';
+import { EXIT, type Command, type Context, UsageError } from '../command.ts';
 import type { Db } from '../db.ts';
 import { openPglite } from '../pglite.ts';
 import { dropDatabase, openPostgres, withDatabase } from '../postgres.ts';
 import {
-  DEFAULT_SCENARIO, listScenarios, loadScenario, needsSessions, renderSummary, renderTimeline, renderViolation, ScenarioError, simulate as play,
-  type Scenario, type SimulateOptions,
-} from '../simulate/index.ts';
+  DEFAULT_SCENARIO,
+  listScenarios,
+  loadScenario,
+  needsSessions,
+  renderSummary,
+  renderTimeline,
+  renderViolation,
+  ScenarioError,
+  simulate as play,
+  type Scenario,
+  type SimulateOptions,
+} from '../../harness/simulate/index.ts';
 
 function number(ctx: Context, name: string, min: number, max: number, integer: boolean): number | undefined {
   const v = ctx.values[name];
@@ -50,7 +58,10 @@ async function target(ctx: Context): Promise<{ db: Db; connect?: () => Promise<D
     const { empty } = await db.one<{ empty: boolean }>(
       `select to_regclass('public.livechat_messages') is null and to_regnamespace('partkeeper') is null as empty`,
     );
-    if (!empty) throw new UsageError(`simulate needs an empty database, and ${String(ctx.values.pglite)} already has livechat_messages or partkeeper`);
+    if (!empty)
+      throw new UsageError(
+        `simulate needs an empty database, and ${String(ctx.values.pglite)} already has livechat_messages or partkeeper`,
+      );
     return { db, where: `PGlite in ${String(ctx.values.pglite)}`, done: async () => {} };
   }
   const db = await openPglite();
@@ -141,8 +152,10 @@ Progress goes to stderr. Exit codes: 0 every invariant held, 1 a violation or an
         ctx.out(JSON.stringify(report, null, 2));
       } else {
         const s = report.scenario;
-        ctx.out(`partkeeper simulate: ${s.name}, seed ${s.seed}, ${s.months} month${s.months === 1 ? '' : 's'} from ${s.start.slice(0, 16)}, ` +
-          `maintenance ticks every ${s.tickHours} h, on ${report.server} (${report.backend}), ${(report.durationMs / 1000).toFixed(1)} s`);
+        ctx.out(
+          `partkeeper simulate: ${s.name}, seed ${s.seed}, ${s.months} month${s.months === 1 ? '' : 's'} from ${s.start.slice(0, 16)}, ` +
+            `maintenance ticks every ${s.tickHours} h, on ${report.server} (${report.backend}), ${(report.durationMs / 1000).toFixed(1)} s`,
+        );
         ctx.out();
         for (const line of renderTimeline(report.timeline)) ctx.out(line);
         ctx.out();

@@ -56,7 +56,8 @@ export async function openPostgres(url?: string, applicationName = 'partkeeper-h
   return new Session({
     kind: 'postgres',
     // queryMode 'extended' even without parameters: like PGlite, one statement only.
-    rows: async (sql, params, onNotice) => (await run({ text: sql, values: params, queryMode: 'extended' } as pg.QueryConfig, onNotice)).rows,
+    rows: async (sql, params, onNotice) =>
+      (await run({ text: sql, values: params, queryMode: 'extended' } as pg.QueryConfig, onNotice)).rows,
     script: async (sql, onNotice) => void (await run({ text: sql }, onNotice)),
     async copyOut(query, options) {
       if (lost) throw dead(lost);

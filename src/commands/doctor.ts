@@ -1,4 +1,4 @@
-import { EXIT, type Command } from '../cli.ts';
+import { EXIT, type Command } from '../command.ts';
 
 type Check = { check: string; table: string | null; status: 'ok' | 'info' | 'warning' | 'error'; message: string; fix: string | null };
 
@@ -33,11 +33,16 @@ Exit codes: 0 all checks pass, 2 warnings, 1 errors.`,
     );
     const skew = Math.abs(Number(server) * 1000 - (before + Date.now()) / 2) / 1000;
     const maxSkew = Number(v['max-clock-skew']);
-    const checks: Check[] = [...h.checks, {
-      check: 'clock_skew', table: null, status: skew > maxSkew ? 'warning' : 'ok',
-      message: `the server's clock is ${skew.toFixed(1)} s away from this machine's`,
-      fix: skew > maxSkew ? 'Synchronise the clocks (NTP); partitions follow the server clock.' : null,
-    }];
+    const checks: Check[] = [
+      ...h.checks,
+      {
+        check: 'clock_skew',
+        table: null,
+        status: skew > maxSkew ? 'warning' : 'ok',
+        message: `the server's clock is ${skew.toFixed(1)} s away from this machine's`,
+        fix: skew > maxSkew ? 'Synchronise the clocks (NTP); partitions follow the server clock.' : null,
+      },
+    ];
     const worst = checks.some((c) => c.status === 'error') ? 'error' : checks.some((c) => c.status === 'warning') ? 'warning' : 'ok';
     if (v.json) ctx.out(JSON.stringify({ status: worst, checks }, null, 2));
     else {

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { DbError, type CopySource, type Db } from './db.ts';
@@ -128,9 +128,18 @@ export class Tally extends Transform {
   override _flush(cb: TransformCallback): void {
     this.checksum = `sha256:${this.#hash.digest('hex')}`;
     const e = this.expect;
-    if (this.#lastByte !== 10) return cb(new ArchiveError(`${e?.what ?? 'COPY data'}: the last row is incomplete (no end of line)`));
-    if (e?.rows !== undefined && e.rows !== this.rows) return cb(new ArchiveError(`${e.what}: ${this.rows} rows, expected ${e.rows}`));
-    if (e && e.checksum !== this.checksum) return cb(new ArchiveError(`${e.what}: checksum ${this.checksum}, expected ${e.checksum}`));
+    if (this.#lastByte !== 10) {
+      cb(new ArchiveError(`${e?.what ?? 'COPY data'}: the last row is incomplete (no end of line)`));
+      return;
+    }
+    if (e?.rows !== undefined && e.rows !== this.rows) {
+      cb(new ArchiveError(`${e.what}: ${this.rows} rows, expected ${e.rows}`));
+      return;
+    }
+    if (e && e.checksum !== this.checksum) {
+      cb(new ArchiveError(`${e.what}: checksum ${this.checksum}, expected ${e.checksum}`));
+      return;
+    }
     cb();
   }
 }
@@ -165,7 +174,10 @@ export function size(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return `${u ? v.toFixed(1) : v} ${units[u]}`;
 }
 const rowsLine = (label: string, done: number, total: number, extra = '') =>
@@ -187,8 +199,14 @@ class FileTap extends Transform {
   override _flush(cb: TransformCallback): void {
     this.checksum = `sha256:${this.#hash.digest('hex')}`;
     const e = this.expect;
-    if (e && e.bytes !== this.bytes) return cb(new ArchiveError(`${e.what}: ${this.bytes} bytes, the manifest says ${e.bytes}`));
-    if (e && e.checksum !== this.checksum) return cb(new ArchiveError(`${e.what}: file checksum ${this.checksum}, the manifest says ${e.checksum}`));
+    if (e && e.bytes !== this.bytes) {
+      cb(new ArchiveError(`${e.what}: ${this.bytes} bytes, the manifest says ${e.bytes}`));
+      return;
+    }
+    if (e && e.checksum !== this.checksum) {
+      cb(new ArchiveError(`${e.what}: file checksum ${this.checksum}, the manifest says ${e.checksum}`));
+      return;
+    }
     cb();
   }
 }
@@ -244,7 +262,11 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
     [partition],
   );
   if (!p.parent) {
-    throw new DbError({ code: 'PK003', message: `${p.partition} is not a partition`, hint: 'Archive a range partition of a managed table.' });
+    throw new DbError({
+      code: 'PK003',
+      message: `${p.partition} is not a partition`,
+      hint: 'Archive a range partition of a managed table.',
+    });
   }
   const base = encodeURIComponent(p.name);
   const dataPath = path.resolve(opts.dir, `${base}.copy.gz`);
@@ -253,7 +275,13 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
   const tmpManifest = `${manifestPath}.${process.pid}.tmp`;
   if (!opts.force) {
     for (const f of [manifestPath, dataPath]) {
-      if (await stat(f).then(() => true, () => false)) throw new ArchiveError(`${f} exists (--force replaces it)`);
+      if (
+        await stat(f).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new ArchiveError(`${f} exists (--force replaces it)`);
     }
   }
 
@@ -268,15 +296,22 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
         [p.parent, p.rel],
       );
       if (!bounds[0]) {
-        throw new DbError({ code: 'PK003', message: `${p.partition} is the DEFAULT partition of ${p.parent}; only range partitions are archived`, hint: 'Let maintenance place the rows of the DEFAULT partition first.' });
+        throw new DbError({
+          code: 'PK003',
+          message: `${p.partition} is the DEFAULT partition of ${p.parent}; only range partitions are archived`,
+          hint: 'Let maintenance place the rows of the DEFAULT partition first.',
+        });
       }
       const { lockTimeout } = await db.one<{ lockTimeout: string }>(`select current_setting('lock_timeout') as "lockTimeout"`);
       // Writers of this partition wait until the archive is recorded, so it is a copy of it; the
       // wait for the lock itself is bounded (below).
       // One wait of the table's whole lock budget, lock_timeout x (lock_retries + 1): it outlasts
       // deadlock_timeout, after which autovacuum (often busy on a freshly filled partition) yields.
-      await db.query(`select set_config('lock_timeout', (extract(epoch from c.lock_timeout) * 1000 * (c.lock_retries + 1))::bigint || 'ms', true)
-                        from partkeeper.config_for($1::regclass) c`, [p.parent]);
+      await db.query(
+        `select set_config('lock_timeout', (extract(epoch from c.lock_timeout) * 1000 * (c.lock_retries + 1))::bigint || 'ms', true)
+                        from partkeeper.config_for($1::regclass) c`,
+        [p.parent],
+      );
       await db.exec(`lock table ${p.rel} in share mode`);
       await db.query(`select set_config('lock_timeout', $1, true)`, [lockTimeout]);
       const columns = await db.query<ArchiveColumn>(
@@ -305,10 +340,12 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       const file = (await open(tmpData, opts.force ? 'w' : 'wx')).createWriteStream();
       const tally = new Tally(undefined, (t) => progress.update(rowsLine(label, t.rows, expected, `, ${size(t.bytes)} of COPY text`)));
       const tap = new FileTap();
-      const out = await db.copyOut(`select ${columns.map((c) => quoteIdent(c.name)).join(', ')} from only ${p.rel}`, COPY_OPTIONS).catch((e: unknown) => {
-        file.destroy();
-        throw e;
-      });
+      const out = await db
+        .copyOut(`select ${columns.map((c) => quoteIdent(c.name)).join(', ')} from only ${p.rel}`, COPY_OPTIONS)
+        .catch((e: unknown) => {
+          file.destroy();
+          throw e;
+        });
       try {
         await pipeline(out.data, tally, createGzip(), tap, file);
       } catch (e) {
@@ -323,9 +360,11 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       await opts.beforeVerify?.(tmpData);
       const failed = (why: string) =>
         new ArchiveError(`the archive of ${p.partition} failed verification: ${why}; it was removed and nothing was recorded`);
-      const back = await readBack(tmpData, (t) => progress.update(rowsLine(`verify ${p.partition}`, t.rows, expected))).catch((e: Error) => {
-        throw failed(e.message);
-      });
+      const back = await readBack(tmpData, (t) => progress.update(rowsLine(`verify ${p.partition}`, t.rows, expected))).catch(
+        (e: Error) => {
+          throw failed(e.message);
+        },
+      );
       progress.done(rowsLine(`verify ${p.partition}`, back.rows, expected));
       const compare = (what: string, got: string | number, want: string | number) => {
         if (got !== want) throw failed(`${what} ${got} read back, ${want} written`);
@@ -356,7 +395,12 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       await rename(tmpData, dataPath);
       await rename(tmpManifest, manifestPath);
       const { id } = await db.one<{ id: string }>('select partkeeper.record_archive($1::regclass, $2, $3, $4, $5, $6)::text as id', [
-        p.rel, manifestPath, ARCHIVE_FORMAT, manifest.rows, manifest.bytes, manifest.checksum,
+        p.rel,
+        manifestPath,
+        ARCHIVE_FORMAT,
+        manifest.rows,
+        manifest.bytes,
+        manifest.checksum,
       ]);
       return { id: Number(id), manifest, manifestPath, dataPath };
     });
@@ -381,12 +425,15 @@ export async function readManifest(file: string): Promise<Manifest> {
   } catch (e) {
     throw new ArchiveError(`${file} cannot be read as an archive manifest: ${(e as Error).message}`);
   }
-  if (m?.format !== ARCHIVE_FORMAT) throw new ArchiveError(`${file} is not a ${ARCHIVE_FORMAT} manifest (format: ${JSON.stringify(m?.format)})`);
+  if (m?.format !== ARCHIVE_FORMAT)
+    throw new ArchiveError(`${file} is not a ${ARCHIVE_FORMAT} manifest (format: ${JSON.stringify(m?.format)})`);
   const str = ['table', 'partition', 'schema', 'lower', 'upper', 'checksum', 'file', 'file_checksum'] as const;
   const bad = [
     ...str.filter((k) => typeof m[k] !== 'string' || !m[k]),
     ...(['rows', 'bytes'] as const).filter((k) => !Number.isSafeInteger(m[k]) || m[k]! < 0),
-    ...(Array.isArray(m.columns) && m.columns.length && m.columns.every((c) => typeof c?.name === 'string' && typeof c.type === 'string') ? [] : ['columns']),
+    ...(Array.isArray(m.columns) && m.columns.length && m.columns.every((c) => typeof c?.name === 'string' && typeof c.type === 'string')
+      ? []
+      : ['columns']),
   ];
   if (bad.length) throw new ArchiveError(`${file} is damaged: missing or invalid ${bad.join(', ')}`);
   if (m.file !== path.basename(m.file!)) throw new ArchiveError(`${file} is damaged: file must be a name in the manifest's folder`);
@@ -435,11 +482,17 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
           [m.table, m.schema, m.partition],
         );
         if (!found.parent) {
-          throw new DbError({ code: 'PK002', message: `table ${m.table} of the archive does not exist`, hint: 'Restore into a table of your choice with --into.' });
+          throw new DbError({
+            code: 'PK002',
+            message: `table ${m.table} of the archive does not exist`,
+            hint: 'Restore into a table of your choice with --into.',
+          });
         }
         parent = found.parent;
         const info = await db.one<{ column: string; default_partition: string | null }>(
-          'select control_column as column, default_partition::text from partkeeper.table_info($1::regclass)', [parent]);
+          'select control_column as column, default_partition::text from partkeeper.table_info($1::regclass)',
+          [parent],
+        );
         // Refuse before loading anything; partkeeper.attach_restored() checks again when it attaches.
         const [clash] = await db.query<{ partition: string }>(
           `select b.partition::text as partition from partkeeper.partition_bounds($1::regclass) b
@@ -447,7 +500,11 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
           [parent, m.lower, m.upper],
         );
         if (clash) {
-          throw new DbError({ code: 'PK006', message: `range [${m.lower}, ${m.upper}) of ${parent} is taken by partition ${clash.partition}`, hint: 'Restore into a table of your choice instead (--into), or drop that partition first.' });
+          throw new DbError({
+            code: 'PK006',
+            message: `range [${m.lower}, ${m.upper}) of ${parent} is taken by partition ${clash.partition}`,
+            hint: 'Restore into a table of your choice instead (--into), or drop that partition first.',
+          });
         }
         if (info.default_partition) {
           const col = quoteIdent(info.column);
@@ -456,11 +513,19 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
             [m.lower, m.upper],
           );
           if (waiting) {
-            throw new DbError({ code: 'PK006', message: `the DEFAULT partition of ${parent} holds rows of [${m.lower}, ${m.upper})`, hint: 'Run maintenance to place them (it then makes that partition), or restore into a table of your choice (--into).' });
+            throw new DbError({
+              code: 'PK006',
+              message: `the DEFAULT partition of ${parent} holds rows of [${m.lower}, ${m.upper})`,
+              hint: 'Run maintenance to place them (it then makes that partition), or restore into a table of your choice (--into).',
+            });
           }
         }
         if (found.taken) {
-          throw new DbError({ code: 'PK006', message: `relation ${found.taken} already exists`, hint: 'Restore into a table of your choice instead (--into), or rename that relation first.' });
+          throw new DbError({
+            code: 'PK006',
+            message: `relation ${found.taken} already exists`,
+            hint: 'Restore into a table of your choice instead (--into), or rename that relation first.',
+          });
         }
         target = found.name;
         await db.exec(`create table ${target} (like ${parent} including defaults including constraints including generated
@@ -468,9 +533,14 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
       }
 
       // Every archived column must be there to take its values (further columns get their defaults).
-      const have = new Set((await db.query<{ name: string }>(
-        `select attname as name from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''`, [target],
-      )).map((r) => r.name));
+      const have = new Set(
+        (
+          await db.query<{ name: string }>(
+            `select attname as name from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''`,
+            [target],
+          )
+        ).map((r) => r.name),
+      );
       const missing = m.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
       if (missing.length) throw new ArchiveError(`${target} has no column ${missing.join(', ')} of the archive`);
 
@@ -493,7 +563,13 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
       }
       progress.done(rowsLine(label, rows, m.rows));
       if (rows !== m.rows) throw new ArchiveError(`${label}: ${rows} rows loaded, the manifest says ${m.rows}`);
-      if (parent) await db.query('select partkeeper.attach_restored($1::regclass, $2::regclass, $3::timestamptz, $4::timestamptz)', [parent, target, m.lower, m.upper]);
+      if (parent)
+        await db.query('select partkeeper.attach_restored($1::regclass, $2::regclass, $3::timestamptz, $4::timestamptz)', [
+          parent,
+          target,
+          m.lower,
+          m.upper,
+        ]);
       return { table: target, rows, attached: !!parent, manifest: m };
     });
   } catch (e) {

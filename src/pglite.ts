@@ -39,7 +39,15 @@ function wrap(pg: PGlite): Db {
     },
     async copyIn(target, options, source) {
       const chunks: Uint8Array[] = [];
-      await pipeline([...source, new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) })]);
+      await pipeline([
+        ...source,
+        new Writable({
+          write: (c: Buffer, _e, cb) => {
+            chunks.push(c);
+            cb();
+          },
+        }),
+      ]);
       const r = await pg.query(`copy ${target} from '/dev/blob' ${options}`, [], { blob: new Blob(chunks) });
       return r.affectedRows ?? 0;
     },

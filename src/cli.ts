@@ -1,27 +1,8 @@
 // The partkeeper command line: dispatch, shared options, and how errors and exit codes look.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EXIT, UsageError, type Command, type Context } from './command.ts';
+import { openTarget } from './connect.ts';
 import { DbError, type Db } from './db.ts';
-import { openTarget, UsageError } from './connect.ts';
-
-/** Exit codes, documented in the README ("Command line"). */
-export const EXIT = { ok: 0, failed: 1, warnings: 2, usage: 64 } as const;
-
-export interface Command {
-  summary: string;
-  usage: string;
-  options?: ParseArgsConfig['options'];
-  run(ctx: Context): Promise<number>;
-}
-
-export interface Context {
-  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  positionals: string[];
-  /** Opens the target database once; closed by the dispatcher. */
-  db(): Promise<Db>;
-  out(line?: string): void;
-  /** Progress and diagnostics go to stderr so that --json output stays clean. */
-  err(line?: string): void;
-}
 
 const commands: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./commands/apply.ts')).apply,
@@ -73,7 +54,11 @@ export async function main(argv: string[]): Promise<number> {
     const ctx: Context = {
       values,
       positionals,
-      db: async () => (db ??= await openTarget({ databaseUrl: values['database-url'] as string | undefined, pglite: values.pglite as string | undefined })),
+      db: async () =>
+        (db ??= await openTarget({
+          databaseUrl: values['database-url'] as string | undefined,
+          pglite: values.pglite as string | undefined,
+        })),
       out,
       err,
     };

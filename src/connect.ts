@@ -1,3 +1,4 @@
+import { UsageError } from './command.ts';
 import type { Db } from './db.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
@@ -14,9 +15,4 @@ export async function openTarget(t: Target): Promise<Db> {
   if (t.pglite && t.databaseUrl) throw new UsageError('--pglite and --database-url exclude each other');
   if (t.pglite) return openPglite({ dataDir: t.pglite });
   return openPostgres(t.databaseUrl ?? process.env.DATABASE_URL, 'partkeeper');
-}
-
-/** Wrong words on the command line: exit code 64 and the usage, never a stack trace. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }

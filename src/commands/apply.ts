@@ -1,6 +1,6 @@
-import type { Command } from '../cli.ts';
+import type { Command } from '../command.ts';
 import type { Db } from '../db.ts';
-import { applyBundle } from '../manifest.ts';
+import { applyBundle } from '../bundle.ts';
 
 async function installedVersion(db: Db): Promise<string | null> {
   // two statements: a reference to a missing function fails at parse time, even under CASE
@@ -19,7 +19,8 @@ running it again is safe. Prints the installed version before and after, and the
     const before = await installedVersion(db);
     ctx.err(`applying sql/install.sql (installed: ${before ?? 'none'})`);
     await applyBundle(db);
-    for (const n of db.notices) if (n.severity !== 'NOTICE' || n.message.startsWith('partkeeper')) ctx.err(`${n.severity.toLowerCase()}: ${n.message}`);
+    for (const n of db.notices)
+      if (n.severity !== 'NOTICE' || n.message.startsWith('partkeeper')) ctx.err(`${n.severity.toLowerCase()}: ${n.message}`);
     ctx.out(`partkeeper ${before ?? 'none'} -> ${await installedVersion(db)}`);
     return 0;
   },

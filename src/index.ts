@@ -7,9 +7,7 @@ export interface Queryable {
   query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }>;
 }
 
-export type StartupResult =
-  | { ok: true; partitions: string[] }
-  | { ok: false; error: { code?: string; message: string; hint?: string } };
+export type StartupResult = { ok: true; partitions: string[] } | { ok: false; error: { code?: string; message: string; hint?: string } };
 
 /**
  * Calls `SELECT ensure_livechat_partitions()` (the current month and the next premake months,
@@ -27,7 +25,9 @@ export async function ensurePartitionsAtStartup(
     return { ok: true, partitions };
   } catch (e) {
     const { code, message, hint } = e as { code?: string; message?: string; hint?: string };
-    log(`partkeeper: could not ensure partitions (${code ?? 'error'}: ${message ?? String(e)})${hint ? `; hint: ${hint}` : ''}; inserts still succeed`);
+    log(
+      `partkeeper: could not ensure partitions (${code ?? 'error'}: ${message ?? String(e)})${hint ? `; hint: ${hint}` : ''}; inserts still succeed`,
+    );
     return { ok: false, error: { ...(code && { code }), message: message ?? String(e), ...(hint && { hint }) } };
   }
 }

@@ -1,0 +1,29 @@
+// What every command of the command line is and gets, and how it ends: the one module commands and
+// the dispatcher (cli.ts) share, so that neither imports the other.
+import type { ParseArgsConfig } from 'node:util';
+import type { Db } from './db.ts';
+
+/** Exit codes, documented in the README ("Command line"). */
+export const EXIT = { ok: 0, failed: 1, warnings: 2, usage: 64 } as const;
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options?: ParseArgsConfig['options'];
+  run(ctx: Context): Promise<number>;
+}
+
+export interface Context {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+  /** Opens the target database once; closed by the dispatcher. */
+  db(): Promise<Db>;
+  out(line?: string): void;
+  /** Progress and diagnostics go to stderr so that --json output stays clean. */
+  err(line?: string): void;
+}
+
+/** Wrong words on the command line: exit code 64 and the usage, never a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
