@@ -51,6 +51,7 @@ set local client_min_messages to default;
 \ir functions/move_observers.sql
 \ir functions/add_partition.sql
 \ir functions/expired_partitions.sql
+\ir functions/next_expiry.sql
 \ir functions/retire_partition.sql
 \ir functions/ensure_default.sql
 \ir functions/create_partition.sql

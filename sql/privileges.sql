@@ -35,3 +35,30 @@ begin
     end loop;
 end
 $rls$;
+
+-- Roles given rights with grant_maintenance() or grant_monitoring() keep them across upgrades:
+-- both are granted again, so functions added since (which status(), health() or maintenance may
+-- now call) are theirs too. Recognised by what each grants directly (not through membership):
+-- EXECUTE on maintain_table() (every release granted it), or on status() without it.
+do $regrant$
+declare
+    r record;
+begin
+    for r in
+        select g.grantee::regrole as role,
+               exists (select from pg_catalog.aclexplode((select p.proacl from pg_catalog.pg_proc p
+                                                          where p.oid = 'partkeeper.maintain_table(regclass, boolean, integer)'::regprocedure)) m
+                        where m.grantee = g.grantee and m.privilege_type = 'EXECUTE') as maintains
+          from pg_catalog.aclexplode((select p.proacl from pg_catalog.pg_proc p where p.oid = 'partkeeper.status()'::regprocedure)) g
+         where g.privilege_type = 'EXECUTE' and g.grantee <> 0
+           and g.grantee <> (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'partkeeper')
+         order by 1
+    loop
+        if r.maintains then
+            perform partkeeper.grant_maintenance(r.role);
+        else
+            perform partkeeper.grant_monitoring(r.role);
+        end if;
+    end loop;
+end
+$regrant$;

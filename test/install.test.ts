@@ -1,4 +1,5 @@
 // Install, upgrade in place, adoption of the original table, and the documented calls.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +102,10 @@ describe('upgrade from the previous release', () => {
       `insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'x', '2025-09-16'), (1, 1, 'waiting', '2026-03-01')`,
     );
     expect(await db.query(`select tgname from pg_trigger where tgname = 'ensure_partition_exists'`)).toHaveLength(1);
+    // a maintenance role granted by the previous release (roles are cluster-wide: a unique name)
+    const maint = `pk_upgrade_${randomBytes(3).toString('hex')}`;
+    await db.exec(`create role ${maint}; grant ${maint} to current_user`);
+    await db.query(`select partkeeper.grant_maintenance('${maint}')`);
     const before = { parts: await partitions(db), rows: await fingerprint(db) };
 
     await applyBundle(db);
@@ -124,6 +129,26 @@ describe('upgrade from the previous release', () => {
     ).toEqual([]);
     const run = (await db.one<{ r: { status: string; rows_moved: number } }>(`select maintain_livechat_partitions() as r`)).r;
     expect(run).toMatchObject({ status: 'ok', rows_moved: 1 });
+
+    // the role keeps what grant_maintenance gives, functions added by this release included:
+    // status() of a table with retention calls next_expiry(), which the previous release did not have
+    try {
+      expect(
+        await db.query(
+          `select p.oid::regprocedure::text as f from pg_proc p
+            where p.pronamespace = 'partkeeper'::regnamespace and p.prokind = 'f' and not has_function_privilege('${maint}', p.oid, 'EXECUTE')`,
+        ),
+      ).toEqual([]);
+      await db.query(`select partkeeper.configure('livechat_messages', p_retention => '2 years')`);
+      await db.exec(`set role ${maint}`);
+      const status = await db.one<{ s: { tables: { retention: { next_expiry: { partition: string } | null } }[] } }>(
+        `select partkeeper.status() as s`,
+      );
+      expect(status.s.tables[0]!.retention.next_expiry?.partition).toMatch(/^public\.livechat_messages_\d{4}_\d{2}$/);
+    } finally {
+      await db.exec('reset role');
+      await db.exec(`drop owned by ${maint}; drop role ${maint}`);
+    }
   });
 });
 

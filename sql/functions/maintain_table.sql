@@ -351,10 +351,7 @@ begin
             v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'retention',
                 'message', 'retention could not run: ' || v_message, 'hint', nullif(v_hint, ''));
         end;
-        select jsonb_build_object('partition', partkeeper.qualified_name(b.partition), 'at', b.upper + v_cfg.retention) into v_next_expiry
-          from partkeeper.partition_bounds(p_parent) b
-         where not b.is_default and isfinite(b.upper)
-         order by b.upper limit 1;
+        v_next_expiry := partkeeper.next_expiry(p_parent);
     end if;
 
     -- what stays in the DEFAULT partition, and why (nothing to work out when nothing waited)

@@ -64,10 +64,7 @@ begin
             'retention', jsonb_build_object(
                 'retention', v_cfg.retention, 'mode', v_cfg.retention_mode, 'schema', v_cfg.retention_schema,
                 'require_archive', v_cfg.require_archive, 'retired_before', v_cfg.retired_before,
-                'next_expiry', (select jsonb_build_object('partition', partkeeper.qualified_name(b.partition), 'at', b.upper + v_cfg.retention)
-                                  from partkeeper.partition_bounds(v_cfg.parent) b
-                                 where v_cfg.retention is not null and not b.is_default and isfinite(b.upper)
-                                 order by b.upper limit 1),
+                'next_expiry', partkeeper.next_expiry(v_cfg.parent),
                 'expired_kept', coalesce((select jsonb_agg(e - 'code') from jsonb_array_elements(v_last.result -> 'warnings') e
                                            where e ->> 'code' = 'expired_kept'), '[]'),
                 'archives', (select count(*) from partkeeper.archives a where a.parent = v_cfg.parent),

@@ -1,0 +1,26 @@
+create or replace function partkeeper.next_expiry(p_parent regclass)
+returns jsonb
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+set timezone = 'UTC'
+as $$
+/*
+ * The partition of p_parent that expires next under its retention, and when:
+ * {"partition": schema-qualified name, "at": its upper bound + retention, timestamptz}. The oldest
+ * partition by upper bound expires first (retention retires oldest first). NULL without retention,
+ * for an unregistered table, or without any finite partition. Reads the catalog only; takes no
+ * lock. The one rule behind maintain_table()'s next_expiry, status() and the idle run's inputs.
+ */
+declare
+    v_retention interval := (select c.retention from partkeeper.config c where c.parent = p_parent);
+begin
+    if v_retention is null then
+        return null;
+    end if;
+    return (select jsonb_build_object('partition', partkeeper.qualified_name(b.partition), 'at', b.upper + v_retention)
+              from partkeeper.partition_bounds(p_parent) b
+             where not b.is_default and isfinite(b.upper)
+             order by b.upper limit 1);
+end
+$$;
