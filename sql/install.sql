@@ -37,6 +37,7 @@ set local client_min_messages to default;
 \ir functions/owner_executor.sql
 \ir functions/execute_as_owner.sql
 \ir functions/query_as_owner.sql
+\ir functions/copyable_columns.sql
 \ir functions/copy_columns.sql
 \ir functions/lock_table_runs.sql
 \ir functions/period_bounds.sql
@@ -69,6 +70,8 @@ set local client_min_messages to default;
 \ir functions/schedule_jobs.sql
 \ir functions/unschedule_jobs.sql
 \ir functions/record_archive.sql
+\ir functions/check_restore_range.sql
+\ir functions/restore_target.sql
 \ir functions/attach_restored.sql
 
 \ir functions/ensure_livechat_partitions.sql

@@ -314,12 +314,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       );
       await db.exec(`lock table ${p.rel} in share mode`);
       await db.query(`select set_config('lock_timeout', $1, true)`, [lockTimeout]);
-      const columns = await db.query<ArchiveColumn>(
-        `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
-           from pg_attribute a where a.attrelid = $1::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-          order by a.attnum`,
-        [p.rel],
-      );
+      const columns = await db.query<ArchiveColumn>('select name, type, not_null from partkeeper.copyable_columns($1::regclass)', [p.rel]);
       const { count } = await db.one<{ count: string }>(`select count(*) from only ${p.rel}`);
       const expected = Number(count);
       if (opts.force && !opts.allowFewerRows) {
@@ -476,11 +471,7 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
       if (opts.into) {
         target = (await db.one<{ t: string }>('select $1::regclass::text as t', [opts.into])).t;
       } else {
-        const found = await db.one<{ parent: string | null; name: string; taken: string | null }>(
-          `select to_regclass($1)::text as parent, format('%I.%I', $2::text, $3::text) as name,
-                  to_regclass(format('%I.%I', $2::text, $3::text))::text as taken`,
-          [m.table, m.schema, m.partition],
-        );
+        const found = await db.one<{ parent: string | null }>('select to_regclass($1)::text as parent', [m.table]);
         if (!found.parent) {
           throw new DbError({
             code: 'PK002',
@@ -489,57 +480,20 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
           });
         }
         parent = found.parent;
-        const info = await db.one<{ column: string; default_partition: string | null }>(
-          'select control_column as column, default_partition::text from partkeeper.table_info($1::regclass)',
-          [parent],
-        );
-        // Refuse before loading anything; partkeeper.attach_restored() checks again when it attaches.
-        const [clash] = await db.query<{ partition: string }>(
-          `select b.partition::text as partition from partkeeper.partition_bounds($1::regclass) b
-            where not b.is_default and b.lower < $3::timestamptz and b.upper > $2::timestamptz limit 1`,
-          [parent, m.lower, m.upper],
-        );
-        if (clash) {
-          throw new DbError({
-            code: 'PK006',
-            message: `range [${m.lower}, ${m.upper}) of ${parent} is taken by partition ${clash.partition}`,
-            hint: 'Restore into a table of your choice instead (--into), or drop that partition first.',
-          });
-        }
-        if (info.default_partition) {
-          const col = quoteIdent(info.column);
-          const { waiting } = await db.one<{ waiting: boolean }>(
-            `select exists (select from only ${info.default_partition} where ${col} >= $1::timestamptz and ${col} < $2::timestamptz) as waiting`,
-            [m.lower, m.upper],
-          );
-          if (waiting) {
-            throw new DbError({
-              code: 'PK006',
-              message: `the DEFAULT partition of ${parent} holds rows of [${m.lower}, ${m.upper})`,
-              hint: 'Run maintenance to place them (it then makes that partition), or restore into a table of your choice (--into).',
-            });
-          }
-        }
-        if (found.taken) {
-          throw new DbError({
-            code: 'PK006',
-            message: `relation ${found.taken} already exists`,
-            hint: 'Restore into a table of your choice instead (--into), or rename that relation first.',
-          });
-        }
-        target = found.name;
-        await db.exec(`create table ${target} (like ${parent} including defaults including constraints including generated
-          including storage including comments including compression including statistics)`);
+        // refuses before anything is loaded; attach_restored() checks the range again when it attaches
+        target = (
+          await db.one<{ t: string }>('select partkeeper.restore_target($1::regclass, $2, $3, $4) as t', [
+            parent,
+            m.lower,
+            m.upper,
+            m.partition,
+          ])
+        ).t;
       }
 
       // Every archived column must be there to take its values (further columns get their defaults).
       const have = new Set(
-        (
-          await db.query<{ name: string }>(
-            `select attname as name from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''`,
-            [target],
-          )
-        ).map((r) => r.name),
+        (await db.query<{ name: string }>('select name from partkeeper.copyable_columns($1::regclass)', [target])).map((r) => r.name),
       );
       const missing = m.columns.filter((c) => !have.has(c.name)).map((c) => c.name);
       if (missing.length) throw new ArchiveError(`${target} has no column ${missing.join(', ')} of the archive`);

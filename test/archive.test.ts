@@ -162,6 +162,32 @@ describe('partkeeper archive and restore', () => {
     ).toBe('2');
   }, 120_000);
 
+  it("a restored partition is made like a new one: the parent's NOT VALID CHECK (old rows may break it) and replica identity", async () => {
+    const w = await workspace();
+    await seed(w, 20);
+    // an old row breaks a CHECK added NOT VALID since; the parent replicates deletes with FULL rows
+    await w.sql((db) =>
+      db.exec(`alter table livechat_messages add constraint body_short check (length(body) < 10) not valid;
+               alter table livechat_messages replica identity full;`),
+    );
+    const before = await fingerprint(w);
+    const dir = tempDir('partkeeper-archive-');
+    expect((await cli('archive', PART, '--dir', dir, ...w.args)).code).toBe(0);
+    await w.sql((db) => db.exec(`drop table ${PART}`));
+    const r = await cli('restore', path.join(dir, `${PART}.manifest.json`), ...w.args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await fingerprint(w)).toEqual(before);
+    const made = await w.sql((db) =>
+      db.one<{ checks: string[]; ident: string; leftovers: string[] }>(
+        `select array(select conname || ':' || convalidated from pg_constraint where conrelid = $1::regclass and contype = 'c' order by 1)::text[] as checks,
+                (select relreplident::text from pg_class where oid = $1::regclass) as ident,
+                array(select conname from pg_constraint where conrelid = $1::regclass and conname like 'partkeeper%')::text[] as leftovers`,
+        [PART],
+      ),
+    );
+    expect(made).toEqual({ checks: ['body_short:false'], ident: 'f', leftovers: [] });
+  });
+
   it('a file damaged before verification is refused: nothing recorded, no file left, the partition untouched', async () => {
     const w = await workspace();
     await seed(w);
@@ -249,7 +275,7 @@ describe('partkeeper archive and restore', () => {
     const taken = await cli('restore', manifestPath, ...w.args);
     expect(taken.code).toBe(1);
     expect(taken.stderr).toMatch(
-      /^partkeeper restore: error PK006: range \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\) of livechat_messages is taken by partition livechat_messages_2025_06$/m,
+      /^partkeeper restore: error PK006: range \[2025-06-01 00:00:00\+00, 2025-07-01 00:00:00\+00\) of public\.livechat_messages is taken by partition public\.livechat_messages_2025_06$/m,
     );
     expect(taken.stderr).toMatch(/^hint: .*--into/m);
     expect(await relations()).toEqual(rels);
@@ -263,7 +289,7 @@ describe('partkeeper archive and restore', () => {
     );
     const waiting = await cli('restore', manifestPath, ...w.args);
     expect(waiting.code).toBe(1);
-    expect(waiting.stderr).toMatch(/error PK006: the DEFAULT partition of livechat_messages holds rows of/);
+    expect(waiting.stderr).toMatch(/error PK006: the DEFAULT partition of public\.livechat_messages holds 1 row\(s\) of/);
     expect(await exists(w, PART)).toBe(false);
 
     await w.sql((db) => db.exec(`create table restored (like livechat_messages)`));

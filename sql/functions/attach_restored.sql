@@ -9,8 +9,8 @@ as $$
 /*
  * Attach p_table (a standalone table holding restored rows, made LIKE p_parent) as the partition
  * [p_lower, p_upper) of p_parent, as `partkeeper restore` does after loading an archive.
- * Refuses (PK006, nothing changed) when any partition overlaps the range or the DEFAULT partition
- * holds rows of it: a restore never mixes with existing data. Rows of p_table outside the range
+ * Refuses (PK001/PK006 from check_restore_range, nothing changed) when any partition overlaps the
+ * range or the DEFAULT partition holds rows of it: a restore never mixes with existing data. Rows of p_table outside the range
  * make the CHECK fail (23514). Locks as add_partition: CHECK first, then SHARE on the parent and
  * ATTACH (SHARE UPDATE EXCLUSIVE), under lock_timeout with retries (PK005). p_table is first given
  * to the table's owner, so restored partitions belong to it like every other partition.
@@ -23,40 +23,29 @@ declare
     v_lower text := partkeeper.bound_literal(p_lower, v_info.control_type);
     v_upper text := partkeeper.bound_literal(p_upper, v_info.control_type);
     v_in_range text;
-    v_clash text;
-    v_waiting bigint := 0;
+    v_ddl record;
 begin
     if not partkeeper.may_maintain(p_parent) or not partkeeper.may_maintain(p_table) then
         raise exception 'role % may not attach % to %', current_user, p_table, partkeeper.qualified_name(p_parent)
             using errcode = 'PK007', hint = 'Restore as the table''s owner, a member of the owning role, or a superuser.';
     end if;
-    if p_lower is null or p_upper is null or not isfinite(p_lower) or not isfinite(p_upper) or p_lower >= p_upper then
-        raise exception 'invalid range [%, %)', p_lower, p_upper using errcode = 'PK001', hint = 'Take the bounds from the archive''s manifest.';
-    end if;
-    select b.partition::text into v_clash from partkeeper.partition_bounds(p_parent) b
-     where not b.is_default and b.lower < p_upper and b.upper > p_lower limit 1;
-    if v_clash is not null then
-        raise exception 'range [%, %) of % is taken by partition %', p_lower, p_upper, p_parent, v_clash
-            using errcode = 'PK006', hint = 'Restore into a table of your choice instead (--into), or drop that partition first.';
-    end if;
+    perform partkeeper.check_restore_range(p_parent, p_lower, p_upper);
     v_in_range := format('%1$I operator(pg_catalog.>=) %2$s::%4$s and %1$I operator(pg_catalog.<) %3$s::%4$s',
                          v_info.control_column, v_lower, v_upper, v_info.control_type);
-    if v_info.default_partition is not null then
-        v_waiting := (partkeeper.query_as_owner(p_parent, format('select count(*) as n from only %s where %s',
-                                                                  v_info.default_partition, v_in_range)) -> 0 ->> 'n')::bigint;
-        if v_waiting > 0 then
-            raise exception 'the DEFAULT partition of % holds % row(s) of [%, %)', p_parent, v_waiting, p_lower, p_upper
-                using errcode = 'PK006', hint = 'Run maintenance to place them (it then makes that partition), or restore into a table of your choice (--into).';
-        end if;
-    end if;
     if (select c.relowner from pg_class c where c.oid = p_table) <> (select c.relowner from pg_class c where c.oid = p_parent) then
         execute format('alter table %s owner to %s', p_table, (select c.relowner::regrole from pg_class c where c.oid = p_parent));
     end if;
-    perform partkeeper.execute_as_owner(p_parent, array[
+    -- what partition_ddl() adds to a loaded table: the parent's NOT VALID CHECKs (ATTACH needs
+    -- them; restored rows are old rows) and, after ATTACH, the replica identity of the partitions
+    v_ddl := partkeeper.partition_ddl(p_parent, partkeeper.qualified_name(p_table), true);
+    perform partkeeper.execute_as_owner(p_parent,
+        array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_load) s) || array[
         (format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)', p_table, v_info.control_column, v_in_range), false),
         (format('lock table %s in share mode', p_parent), false),
         (format('alter table %s attach partition %s for values from (%s) to (%s)', p_parent, p_table, v_lower, v_upper), false),
-        (format('alter table %s drop constraint partkeeper_bounds', p_table), false)]::partkeeper.statement[], v_cfg.lock_timeout, v_cfg.lock_retries);
+        (format('alter table %s drop constraint partkeeper_bounds', p_table), false)]::partkeeper.statement[]
+        || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_attach) s),
+        v_cfg.lock_timeout, v_cfg.lock_retries);
     perform partkeeper.write_log(p_parent, 'restore', partkeeper.qualified_name(p_table), jsonb_build_object('lower', p_lower, 'upper', p_upper));
     return partkeeper.qualified_name(p_table);
 end

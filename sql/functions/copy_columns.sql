@@ -5,14 +5,11 @@ stable
 set search_path = pg_catalog, pg_temp
 as $$
 /*
- * The columns a copy of p_parent's rows carries, quoted and comma-separated in column order: every
- * live column but generated ones, which the target computes itself. Used wherever rows are copied
- * (moves out of the DEFAULT partition; archive and restore read it too). NULL for a dropped table.
+ * The columns a copy of p_parent's rows carries (copyable_columns), quoted and comma-separated in
+ * column order, for INSERT ... SELECT and COPY column lists. NULL for a dropped table.
  */
 begin
-    return (
-    select string_agg(quote_ident(a.attname), ', ' order by a.attnum)
-      from pg_attribute a
-     where a.attrelid = p_parent and a.attnum > 0 and not a.attisdropped and a.attgenerated = '');
+    return (select string_agg(quote_ident(c.name), ', ' order by c.n)
+              from partkeeper.copyable_columns(p_parent) with ordinality c(name, type, not_null, n));
 end
 $$;

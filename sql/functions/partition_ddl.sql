@@ -18,7 +18,7 @@ as $$
  *    is the one made last);
  *  after_load: with p_loaded, the parent's NOT VALID CHECK constraints, added NOT VALID once rows
  *    are in (an old row that violates one still moves, as it stayed in the parent), before ATTACH,
- *    which needs them; empty otherwise;
+ *    which needs them; those an existing p_target already has are left out; empty otherwise;
  *  after_attach: the replica identity, from the parent when it has one set, else from the template
  *    or newest partition (FULL, NOTHING, or the partition's index that is attached to the same
  *    index of the parent): a publication cannot replicate deletes without it.
@@ -71,6 +71,9 @@ begin
         select format('alter table %s add constraint %I %s', p_target, c.conname, pg_get_constraintdef(c.oid))
           from pg_constraint c
          where c.conrelid = p_parent and c.contype = 'c' and not c.convalidated and p_loaded
+           -- by the catalog, not to_regclass(): the caller may have no USAGE on the schema
+           and not exists (select from pg_constraint t join pg_class r on r.oid = t.conrelid join pg_namespace n on n.oid = r.relnamespace
+                            where t.conname = c.conname and format('%I.%I', n.nspname, r.relname) = p_target)
          order by c.conname);
 
     select c.relreplident into v_ident from pg_class c where c.oid = p_parent;
