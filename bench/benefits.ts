@@ -1,6 +1,7 @@
 // 5. The promised benefits of monthly partitioning, partitioned against unpartitioned at 10 million
 // messages: the latest 50 messages of a room, one room's day, dropping a month against deleting
 // it, VACUUM of the current month against the whole table.
+import { livechatTableDdl } from '../harness/original.ts';
 import {
   connect,
   dropDatabase,
@@ -22,15 +23,7 @@ import {
 
 const MONTHS = 12; // this month and the 11 before it
 
-function columns(table: string, partitioned: boolean): string {
-  return `create table ${table} (
-      id          bigint generated always as identity,
-      room_id     bigint not null,
-      sender_id   bigint not null,
-      body        text not null,
-      created_at  timestamptz not null default now()
-    )${partitioned ? ' partition by range (created_at)' : ''};`;
-}
+const columns = (table: string, partitioned: boolean) => `${livechatTableDdl(table, { partitioned, primaryKey: null })};`;
 
 export async function benefits(ctx: Ctx): Promise<Section> {
   const s = section('benefits', '5. The promised benefits: partitioned against unpartitioned');

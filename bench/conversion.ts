@@ -1,5 +1,6 @@
 // 8. Converting a plain table: the README's recipe (rename, install, copy the rows in, maintain),
 // each step timed, on a plain livechat_messages with rows over two years.
+import { livechatTableDdl } from '../harness/original.ts';
 import { applyBundle } from '../src/bundle.ts';
 import { dropDatabase, emptyDatabase, fmt, fmtInt, section, timed, type Ctx, type Section } from './lib.ts';
 
@@ -8,8 +9,7 @@ export async function conversion(ctx: Ctx): Promise<Section> {
   const rows = ctx.smoke ? 3_000 : 300_000;
   const { db, name } = await emptyDatabase(ctx, 'bench_conversion');
   try {
-    await db.exec(`create table livechat_messages (id bigint generated always as identity primary key, room_id bigint not null,
-        sender_id bigint not null, body text not null, created_at timestamptz not null default now());
+    await db.exec(`${livechatTableDdl('livechat_messages', { partitioned: false })};
       insert into livechat_messages (room_id, sender_id, body, created_at)
       select 1 + g % 1000, 1 + g % 5000, 'message ' || g, now() - interval '730 days' * (g::float8 / ${rows}) from generate_series(1, ${rows}) g`);
     await db.exec('vacuum analyze livechat_messages');

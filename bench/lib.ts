@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { livechatTableDdl } from '../harness/original.ts';
 import type { Db } from '../src/db.ts';
 import { applyBundle } from '../src/bundle.ts';
 import { openPostgres, withDatabase } from '../src/postgres.ts';
@@ -100,18 +101,11 @@ export function connect(url: string, name = 'partkeeper-bench'): Promise<Db> {
 
 // ---------------------------------------------------------------- table shapes
 
-/** The livechat_messages shape (sql/tables/livechat_messages.sql), under another name, without partitions. */
+/** The livechat_messages shape under another name (livechatTableDdl), with its room index unless `indexes` is false. */
 export function livechatShape(table: string, opts: { indexes?: boolean; partitioned?: boolean } = {}): string {
   const indexes = opts.indexes ?? true;
   const partitioned = opts.partitioned ?? true;
-  return `
-    create table ${table} (
-      id          bigint generated always as identity,
-      room_id     bigint not null,
-      sender_id   bigint not null,
-      body        text not null,
-      created_at  timestamptz not null default now()${indexes ? ',\n      primary key (id, created_at)' : ''}
-    )${partitioned ? ' partition by range (created_at)' : ''};
+  return `${livechatTableDdl(table, { partitioned, primaryKey: indexes ? 'id, created_at' : null })};
     ${indexes ? `create index ${table}_room_recent_idx on ${table} (room_id, created_at desc);` : ''}`;
 }
 

@@ -5,14 +5,30 @@
 /** Its partitions: whole UTC months 2025-04 .. 2025-08, made by the original scripts. */
 export const ORIGINAL_MONTHS = ['2025-04', '2025-05', '2025-06', '2025-07', '2025-08'];
 
-export const ORIGINAL_TABLE_DDL = `create table livechat_messages (
-    id bigint generated always as identity,
-    room_id bigint not null,
-    sender_id bigint not null,
-    body text not null,
-    created_at timestamptz not null default now(),
-    primary key (id, created_at)
-) partition by range (created_at)`;
+/**
+ * The livechat_messages shape (sql/tables/livechat_messages.sql is the product's definition), as
+ * CREATE TABLE for `table`: the one TypeScript copy of it, for the original design's table, the
+ * tests' and the benchmarks' tables of that shape, and their plain variants. Defaults: partitioned
+ * by range on created_at with primary key (id, created_at), as the original design has it.
+ */
+export function livechatTableDdl(
+  table: string,
+  opts: { partitioned?: boolean; primaryKey?: 'id' | 'id, created_at' | null; identity?: boolean; constraints?: boolean } = {},
+): string {
+  const partitioned = opts.partitioned ?? true;
+  const primaryKey = opts.primaryKey === undefined ? (partitioned ? 'id, created_at' : 'id') : opts.primaryKey;
+  const constraints = opts.constraints ?? true;
+  const notNull = constraints ? ' not null' : '';
+  return `create table ${table} (
+    id bigint${opts.identity === false ? '' : ' generated always as identity'},
+    room_id bigint${notNull},
+    sender_id bigint${notNull},
+    body text${notNull},
+    created_at timestamptz${notNull}${constraints ? ' default now()' : ''}${primaryKey ? `,\n    primary key (${primaryKey})` : ''}
+)${partitioned ? ' partition by range (created_at)' : ''}`;
+}
+
+export const ORIGINAL_TABLE_DDL = livechatTableDdl('livechat_messages');
 
 export const ORIGINAL_INDEX_DDL = 'create index livechat_messages_room_created_idx on livechat_messages (room_id, created_at desc)';
 

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { Db } from '../src/db.ts';
 import { addDuration, formatInstant, parseInstant, utcMonthStart, type Duration, type Micros } from '../harness/instant.ts';
+import { livechatTableDdl } from '../harness/original.ts';
 import { describeViolations, INVARIANTS, Ledger, maintainSql, type MaintenanceRun, type Violation } from '../harness/invariants.ts';
 import { createSql, insertSql, replay, reproScript, type Entry } from '../harness/simulate/index.ts';
 
@@ -172,8 +173,7 @@ async function resolve(db: Db, s: Stamp, clock: Micros): Promise<Micros> {
 export async function play(db: Db, seq: Sequence, tally: Tally): Promise<Outcome> {
   const table = `pk_prop_${process.pid}_${++tables}`;
   const setup = [
-    `create table ${table} (id bigint generated always as identity, room_id bigint not null, sender_id bigint not null,
-    body text not null, created_at timestamptz not null, primary key (id, created_at)) partition by range (created_at)`,
+    livechatTableDdl(table),
     `select partkeeper.register_table('${table}')`,
     `select partkeeper.configure('${table}', p_time_zone => '${seq.config.zone}', p_premake => ${seq.config.premake}, ` +
       `p_max_create_per_run => ${seq.config.maxCreate}, p_drain_window_back => '${seq.config.back}', p_drain_window_ahead => '${seq.config.ahead}')`,

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Db } from '../src/db.ts';
+import { livechatTableDdl } from '../harness/original.ts';
 import { describeServer, freshDb, itServer, setClock, type TestDb } from '../harness/testing.ts';
 import { defaultRows, fingerprint, maintain } from './support.ts';
 
@@ -217,8 +218,7 @@ describeServer('logical replication and readers during a move (PostgreSQL server
       const leaves = await pub.query<{ t: string }>(
         `select inhrelid::regclass::text as t from pg_inherits where inhparent = '${T}'::regclass`,
       );
-      for (const { t } of leaves)
-        await sub.exec(`create table ${t} (id bigint primary key, room_id bigint, sender_id bigint, body text, created_at timestamptz)`);
+      for (const { t } of leaves) await sub.exec(livechatTableDdl(t, { partitioned: false, identity: false, constraints: false }));
       await pub.exec(`create publication p for table ${T}`);
       const s = await subscribe(pub, sub, 'p');
       try {
@@ -232,7 +232,7 @@ describeServer('logical replication and readers during a move (PostgreSQL server
           `select inhrelid::regclass::text as t from pg_inherits where inhparent = '${T}'::regclass`,
         );
         for (const { t } of made.filter((m) => !leaves.some((l) => l.t === m.t))) {
-          await sub.exec(`create table ${t} (id bigint primary key, room_id bigint, sender_id bigint, body text, created_at timestamptz)`);
+          await sub.exec(livechatTableDdl(t, { partitioned: false, identity: false, constraints: false }));
         }
         await sub.exec(`alter subscription ${s.slot} refresh publication`);
         await synced(sub);
