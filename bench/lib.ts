@@ -1,9 +1,9 @@
 // Shared pieces of the benchmarks: the context every task gets, pgbench, timing and statistics,
 // the table shapes, pg_partman setup, and the shape of a task's results.
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { $ } from 'zx';
 import { livechatTableDdl } from '../harness/original.ts';
 import type { Db } from '../src/db.ts';
 import { applyBundle } from '../src/bundle.ts';
@@ -238,11 +238,11 @@ export async function pgbench(ctx: Ctx, o: PgbenchOptions): Promise<PgbenchResul
     ...(o.log ? ['-l', `--log-prefix=${prefix}`] : []),
     o.database,
   ];
-  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
-    execFile(path.join(ctx.binDir, 'pgbench'), args, { cwd: ctx.workDir, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 }),
-    );
-  });
+  const {
+    stdout,
+    stderr,
+    exitCode: code,
+  } = await $({ cwd: ctx.workDir, nothrow: true, quiet: true })`${path.join(ctx.binDir, 'pgbench')} ${args}`;
   const num = (re: RegExp) => {
     const m = re.exec(stdout);
     return m ? Number(m[1]) : NaN;

@@ -3,12 +3,13 @@
 // exit status 1 when any benchmark fails. `--only insert,drain` runs some; `--out DIR` writes
 // elsewhere; `--root DIR` benchmarks the sql/install.sql of another checkout; `--without-partman`
 // skips the pg_partman contenders as if it were not installed.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseCommandLine } from 'node:util';
+import { $ } from 'zx';
 import { openPostgres } from '../src/postgres.ts';
 import { startServer } from '../harness/server.ts';
 import { benefits } from './benefits.ts';
@@ -33,45 +34,44 @@ const TASKS: { id: string; run: (ctx: Ctx) => Promise<Section> }[] = [
   { id: 'simulation', run: simulation },
 ];
 
+const USAGE = `usage: tsx bench/run.ts [--smoke] [--only ${TASKS.map((t) => t.id).join(',')}] [--out DIR] [--root CHECKOUT] [--without-partman]\n`;
+
 function parseArgs(argv: string[]): { smoke: boolean; only: string[] | null; out: string | null; root: string | null; partman: boolean } {
-  let smoke = false;
-  let partman = true;
-  let only: string[] | null = null;
-  let out: string | null = null;
-  let root: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--smoke') smoke = true;
-    else if (a === '--without-partman') partman = false;
-    else if (a === '--only' || a.startsWith('--only='))
-      only = (a.includes('=') ? a.split('=')[1]! : (argv[++i] ?? '')).split(',').filter(Boolean);
-    else if (a === '--out' || a.startsWith('--out=')) out = a.includes('=') ? a.split('=')[1]! : (argv[++i] ?? null);
-    else if (a === '--root' || a.startsWith('--root=')) root = a.includes('=') ? a.split('=')[1]! : (argv[++i] ?? null);
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(
-        `usage: tsx bench/run.ts [--smoke] [--only ${TASKS.map((t) => t.id).join(',')}] [--out DIR] [--root CHECKOUT] [--without-partman]\n`,
-      );
-      process.exit(0);
-    } else {
-      process.stderr.write(`unknown argument ${a}\n`);
-      process.exit(64);
-    }
+  let values: { smoke?: boolean; 'without-partman'?: boolean; only?: string; out?: string; root?: string; help?: boolean };
+  try {
+    ({ values } = parseCommandLine({
+      args: argv,
+      options: {
+        smoke: { type: 'boolean' },
+        'without-partman': { type: 'boolean' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        root: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}`);
+    process.exit(64);
   }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const only = values.only === undefined ? null : values.only.split(',').filter(Boolean);
   for (const id of only ?? []) {
     if (!TASKS.some((t) => t.id === id)) {
       process.stderr.write(`unknown benchmark ${id}; known: ${TASKS.map((t) => t.id).join(', ')}\n`);
       process.exit(64);
     }
   }
-  return { smoke, only, out, root, partman };
+  return { smoke: !!values.smoke, only, out: values.out ?? null, root: values.root ?? null, partman: !values['without-partman'] };
 }
 
+/** A command's trimmed output, or '' when it fails: for the facts the results file reports. */
 function sh(cmd: string, args: string[], cwd?: string): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', cwd, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
+  const r = $.sync({ cwd: cwd ?? process.cwd(), nothrow: true, quiet: true })`${cmd} ${args}`;
+  return r.exitCode === 0 ? r.stdout.trim() : '';
 }
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));

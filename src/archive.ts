@@ -17,7 +17,9 @@ import path from 'node:path';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import { escapeIdentifier } from 'pg';
 import { DbError, type CopySource, type Db } from './db.ts';
+import { size } from './format.ts';
 
 export const ARCHIVE_FORMAT = 'partkeeper-archive/1';
 
@@ -58,8 +60,8 @@ export interface Manifest {
 const COPY_SETTINGS = `set local timezone = 'UTC'; set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres';
   set local extra_float_digits = 3; set local bytea_output = 'hex'; set local synchronize_seqscans = off`;
 
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-const ident = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name));
+// a name as it reads in messages: quoted only when it must be
+const ident = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : escapeIdentifier(name));
 /** The archived partition as schema.name, quoted where SQL needs it. */
 export const archivedPartition = (m: Pick<Manifest, 'schema' | 'partition'>) => `${ident(m.schema)}.${ident(m.partition)}`;
 
@@ -170,16 +172,6 @@ export class Progress {
 }
 
 const number = (n: number) => n.toLocaleString('en-US');
-export function size(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u ? v.toFixed(1) : v} ${units[u]}`;
-}
 const rowsLine = (label: string, done: number, total: number, extra = '') =>
   `${label}: ${total ? `${Math.min(100, Math.floor((done / total) * 100))}% ` : ''}${number(done)}/${number(total)} rows${extra}`;
 
@@ -336,7 +328,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       const tally = new Tally(undefined, (t) => progress.update(rowsLine(label, t.rows, expected, `, ${size(t.bytes)} of COPY text`)));
       const tap = new FileTap();
       const out = await db
-        .copyOut(`select ${columns.map((c) => quoteIdent(c.name)).join(', ')} from only ${p.rel}`, COPY_OPTIONS)
+        .copyOut(`select ${columns.map((c) => escapeIdentifier(c.name)).join(', ')} from only ${p.rel}`, COPY_OPTIONS)
         .catch((e: unknown) => {
           file.destroy();
           throw e;
@@ -510,7 +502,7 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
       ];
       let rows: number;
       try {
-        rows = await db.copyIn(`${target} (${m.columns.map((c) => quoteIdent(c.name)).join(', ')})`, COPY_OPTIONS, source);
+        rows = await db.copyIn(`${target} (${m.columns.map((c) => escapeIdentifier(c.name)).join(', ')})`, COPY_OPTIONS, source);
       } catch (e) {
         if (e instanceof ArchiveError || e instanceof DbError) throw e;
         throw new ArchiveError(`${dataFile} is damaged: ${(e as Error).message}`);

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { archivedPartition, archivePartition, Progress, size } from '../archive.ts';
+import { archivedPartition, archivePartition, Progress } from '../archive.ts';
+import { size } from '../format.ts';
 import { EXIT, type Command, UsageError } from '../command.ts';
 
 export const archive: Command = {
