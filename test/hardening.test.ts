@@ -1,25 +1,11 @@
 // What a DBA trying to break partkeeper found, each as a kind: roles that must be able to watch or
 // maintain and could not, roles that could do more than they should, time zones whose midnight
 // happens twice, settings that made every run fail, ranges made again after retention.
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, maintain, partitions } from './support.ts';
+import { codes, defaultRows, maintain, partitions, withRoles } from './support.ts';
 
 const T = 'livechat_messages';
-
-async function withRoles(db: Db, names: string[], fn: (roles: Record<string, string>) => Promise<void>): Promise<void> {
-  const suffix = randomBytes(3).toString('hex');
-  const roles = Object.fromEntries(names.map((n) => [n, `pk_${n}_${suffix}`]));
-  for (const r of Object.values(roles)) await db.exec(`create role ${r}`);
-  try {
-    await fn(roles);
-  } finally {
-    await db.exec('reset role');
-    for (const r of Object.values(roles)) await db.exec(`reassign owned by ${r} to current_user; drop owned by ${r}; drop role ${r}`);
-  }
-}
 
 describe('roles do what they are documented to do', () => {
   it('a monitoring role reads status() and health() of every table, including ones it may not maintain', async () => {

@@ -1,22 +1,8 @@
 // Privileges, SECURITY DEFINER hygiene, hostile and wrong input, long names.
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { defaultRows, fingerprint, maintain, partitions, rowsByPartition } from './support.ts';
-
-/** Roles are cluster-wide on a server: unique names, dropped when the test ends. */
-async function withRoles(db: Db, names: string[], fn: (roles: Record<string, string>) => Promise<void>): Promise<void> {
-  const suffix = randomBytes(3).toString('hex');
-  const roles = Object.fromEntries(names.map((n) => [n, `pk_${n}_${suffix}`]));
-  for (const r of Object.values(roles)) await db.exec(`create role ${r}`);
-  try {
-    await fn(roles);
-  } finally {
-    await db.exec('reset role');
-    for (const r of Object.values(roles)) await db.exec(`drop owned by ${r}; drop role ${r}`);
-  }
-}
+import { defaultRows, fingerprint, maintain, partitions, rowsByPartition, withRoles } from './support.ts';
 
 /** The functions partkeeper installs: everything in its schema and the three public wrappers. */
 const OURS = `(p.pronamespace = 'partkeeper'::regnamespace

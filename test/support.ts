@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // Shared fixtures of the feature suites. They read state through the bundle's own functions and
 // the catalog; none of them re-implements a rule the SQL owns (bounds, names, windows).
 import { vi } from 'vitest';
@@ -169,4 +170,21 @@ export async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } |
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+/**
+ * Runs fn with new roles named after `names` (`pk_<name>_<random>`: roles are cluster-wide on a
+ * server, so names are unique), then resets the session's role and drops them with what they own
+ * (what they own is first given to the current user, so nothing of the test is left behind).
+ */
+export async function withRoles(db: Db, names: string[], fn: (roles: Record<string, string>) => Promise<void>): Promise<void> {
+  const suffix = randomBytes(3).toString('hex');
+  const roles = Object.fromEntries(names.map((n) => [n, `pk_${n}_${suffix}`]));
+  for (const r of Object.values(roles)) await db.exec(`create role ${r}`);
+  try {
+    await fn(roles);
+  } finally {
+    await db.exec('reset role');
+    for (const r of Object.values(roles)) await db.exec(`reassign owned by ${r} to current_user; drop owned by ${r}; drop role ${r}`);
+  }
 }
