@@ -258,13 +258,29 @@ export const statusPartitionSchema = z.strictObject({
   bytes: countSchema,
 });
 
-/** A table's last maintenance run (partkeeper.last_run), as partkeeper.status() shows it; busy runs are not recorded. */
+/**
+ * A result partkeeper.last_run kept from a release before "complete" existed (0.1.0 as released had
+ * neither it nor created[].method): an upgrade keeps it until the table's next run replaces it, and
+ * status() shows it as it is. Only its status and warnings are read. Recognised by the missing
+ * "complete", so a result of this release never falls back to it and stays checked strictly.
+ */
+const earlierResultSchema = z.looseObject({
+  table: z.string(),
+  status: z.enum(['ok', 'warning', 'failed']),
+  complete: z.never().optional(),
+  warnings: z.array(z.looseObject({ code: z.string(), message: z.string() })),
+});
+
+/**
+ * A table's last maintenance run (partkeeper.last_run), as partkeeper.status() shows it; busy runs
+ * are not recorded. complete is null for a result kept from an earlier release.
+ */
 export const lastRunSchema = z.strictObject({
   finished_at: instantSchema,
   clock: instantSchema,
   status: z.enum(['ok', 'warning', 'failed']),
-  complete: z.boolean(),
-  result: z.union([maintenanceRunSchema, maintenanceFailureSchema]),
+  complete: z.boolean().nullable(),
+  result: z.union([maintenanceRunSchema, maintenanceFailureSchema, earlierResultSchema]),
 });
 
 /** A registered table in partkeeper.status(): settings, partitions, horizon, retention and its last run. */
@@ -407,10 +423,12 @@ const shown = (v: unknown) => {
 /**
  * The members of a union the value did not match, reduced to the one it was meant to be: when every
  * member refuses the same literal field (the status, say), that field alone; otherwise, among the
- * members whose literal fields it does match, the one with the fewest problems.
+ * members whose literal fields (and fields that must be absent) it does match, the one with the
+ * fewest problems.
  */
 function closest(members: readonly Issue[][]): Issue[] {
-  const literal = (i: Issue) => i.code === 'invalid_value' && i.path.length === 1;
+  const literal = (i: Issue) =>
+    i.path.length === 1 && (i.code === 'invalid_value' || (i.code === 'invalid_type' && i.expected === 'never'));
   const firstLiteral = members.map((m) => m.find(literal));
   const at = firstLiteral[0] && issuePath(firstLiteral[0].path);
   if (at !== undefined && firstLiteral.every((i) => i && issuePath(i.path) === at)) {
@@ -436,7 +454,8 @@ function lines(issues: readonly Issue[], base: readonly PropertyKey[]): string[]
 
 /** Every problem zod found, one line each: "path: message (got value)", or just the message for the value itself. */
 export function issueLines(error: z.ZodError): string[] {
-  return lines(error.issues, []);
+  // several checks of one field can say the same thing (a number below its minimum and not an integer)
+  return [...new Set(lines(error.issues, []))];
 }
 
 /** A value that does not have the shape its contract says: which value, and each field that is wrong. */
