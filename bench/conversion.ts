@@ -2,6 +2,7 @@
 // each step timed, on a plain livechat_messages with rows over two years.
 import { livechatTableDdl } from '../harness/original.ts';
 import { applyBundle } from '../src/bundle.ts';
+import { isMaintenanceRun, maintenanceResultSchema, parseContract } from '../src/contracts.ts';
 import { dropDatabase, emptyDatabase, fmt, fmtInt, section, timed, type Ctx, type Section } from './lib.ts';
 
 export async function conversion(ctx: Ctx): Promise<Section> {
@@ -37,8 +38,9 @@ export async function conversion(ctx: Ctx): Promise<Section> {
     let runs = 0;
     await step('maintenance until complete (moves the rows from DEFAULT into their months)', async () => {
       for (; runs < 20; runs++) {
-        const { r } = await db.one<{ r: { complete: boolean; created: unknown[] } }>(`select maintain_livechat_partitions() as r`);
-        if (r.complete && r.created.length === 0) break;
+        const { r } = await db.one<{ r: unknown }>(`select maintain_livechat_partitions() as r`);
+        const run = parseContract(maintenanceResultSchema, r, 'maintain_livechat_partitions()');
+        if (run.complete && isMaintenanceRun(run) && run.created.length === 0) break;
       }
     });
     const check = await db.one<{ n: number; left: number; parts: number }>(

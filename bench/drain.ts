@@ -1,5 +1,6 @@
 // 3. Draining: rows waiting in the DEFAULT partition, placed by maintenance, against the floor
 // (one INSERT ... SELECT plus a DELETE of the same rows) and against pg_partman's partition_data_proc.
+import { isMaintenanceRun, maintenanceResultSchema, parseContract } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import {
   dropDatabase,
@@ -51,11 +52,10 @@ async function place(db: Db, c: Contender): Promise<{ ms: number; indexMs?: numb
   const t = TABLE[c];
   const where = `created_at >= '${monthStart(MONTH)}' and created_at < '${monthStart(MONTH + 1)}'`;
   if (c === 'partkeeper') {
-    const { ms, value } = await timed(() =>
-      db.one<{ r: { status: string; rows_moved: string | number; created: unknown[] } }>(`select partkeeper.maintain_table('${t}') as r`),
-    );
-    if (value.r.created.length !== 1)
-      throw new Error(`partkeeper made ${value.r.created.length} partitions, expected 1: ${JSON.stringify(value.r)}`);
+    const { ms, value } = await timed(() => db.one<{ r: unknown }>(`select partkeeper.maintain_table('${t}') as r`));
+    const run = parseContract(maintenanceResultSchema, value.r, `partkeeper.maintain_table('${t}')`);
+    if (!isMaintenanceRun(run) || run.created.length !== 1)
+      throw new Error(`partkeeper did not make exactly 1 partition: ${JSON.stringify(run)}`);
     return { ms };
   }
   if (c === 'floor') {

@@ -1,5 +1,6 @@
 // 4. Locking impact: insert latency while maintenance creates and retires partitions, with and
 // without a long-running reader on the table, against the same load with no maintenance.
+import { isMaintenanceRun, maintenanceResultSchema, parseContract, type MaintenanceRun } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import {
   connect,
@@ -52,6 +53,13 @@ async function hasRetention(db: Db): Promise<boolean> {
  * A fresh table with `old` months before this one, this month and the next two, and DEFAULT, under
  * partkeeper; with retention, `old` months of it, so that each month the clock moves on retires one.
  */
+/** lk's maintenance result, checked against its schema; a run that did not go through its steps ends the benchmark. */
+function lkRun(raw: unknown): MaintenanceRun {
+  const r = parseContract(maintenanceResultSchema, raw, `partkeeper.maintain_table('lk')`);
+  if (!isMaintenanceRun(r)) throw new Error(`maintenance of lk did not run its steps: ${JSON.stringify(r)}`);
+  return r;
+}
+
 async function setUp(db: Db, old: number, retention: boolean): Promise<void> {
   await db.exec(`drop table if exists lk cascade`);
   await db.exec(livechatShape('lk') + handPartitions('lk', -old, 2, false));
@@ -61,8 +69,8 @@ async function setUp(db: Db, old: number, retention: boolean): Promise<void> {
     RETRIES,
   ]);
   if (retention) await db.query(`select partkeeper.configure('lk', p_retention => $1::interval)`, [`${old} months`]);
-  const r = await db.one<{ r: { created: unknown[]; retired?: unknown[] } }>(`select partkeeper.maintain_table('lk') as r`);
-  if (r.r.created.length || r.r.retired?.length) throw new Error(`set-up: the first run changed partitions: ${JSON.stringify(r.r)}`);
+  const r = lkRun((await db.one<{ r: unknown }>(`select partkeeper.maintain_table('lk') as r`)).r);
+  if (r.created.length || r.retired.length) throw new Error(`set-up: the first run changed partitions: ${JSON.stringify(r)}`);
   await db.exec('vacuum analyze lk');
 }
 
@@ -82,13 +90,12 @@ async function maintain(db: Db, until: number, everyMs: number, old: number, ret
     month++;
     await db.query(`select set_config('partkeeper.now', $1, false)`, [monthStart(month).replace(' 00:00:00', ' 00:05:00')]);
     let t = now();
-    const r = await db.one<{ r: { created: unknown[]; retired?: unknown[]; warnings: string[] } }>(
-      `select partkeeper.maintain_table('lk') as r`,
-    );
+    const raw = (await db.one<{ r: unknown }>(`select partkeeper.maintain_table('lk') as r`)).r;
     const ms = now() - t;
-    events.push({ at: t, kind: 'create', ok: r.r.created.length === 1, ms });
+    const r = lkRun(raw);
+    events.push({ at: t, kind: 'create', ok: r.created.length === 1, ms });
     if (retention) {
-      events.push({ at: t, kind: 'retire', ok: r.r.retired?.length === 1, ms });
+      events.push({ at: t, kind: 'retire', ok: r.retired.length === 1, ms });
     } else {
       t = now();
       try {

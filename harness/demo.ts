@@ -1,17 +1,11 @@
 // `npm run demo`: partkeeper on an embedded PGlite, across a simulated month boundary.
 // Everything it shows is done by the SQL bundle; this file only sets the clock, inserts and prints.
+import { isMaintenanceRun } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { setClock } from './clock.ts';
+import { maintenanceResult } from './invariants.ts';
 import { applyBundle } from '../src/bundle.ts';
 import { openPglite } from '../src/pglite.ts';
-
-type Maintenance = {
-  status: string;
-  created: { partition: string; rows_moved: number }[];
-  rows_moved: number;
-  horizon: string;
-  left_in_default: { period: string; rows: number; reason: string }[];
-};
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -29,12 +23,14 @@ async function partitions(db: Db): Promise<void> {
 
 async function maintain(db: Db, at: string): Promise<void> {
   await setClock(db, at);
-  const { result } = await db.one<{ result: Maintenance }>('select maintain_livechat_partitions() as result');
+  const result = await maintenanceResult(db, 'select maintain_livechat_partitions() as r');
   say(`\nclock ${at}: SELECT maintain_livechat_partitions() -> status ${result.status}`);
+  if (!isMaintenanceRun(result)) throw new Error(`maintenance did not run: ${JSON.stringify(result)}`);
   for (const c of result.created) say(`    created ${c.partition}${c.rows_moved ? `, moved ${c.rows_moved} row(s) in from DEFAULT` : ''}`);
   if (result.created.length === 0) say('    nothing to create');
-  for (const l of result.left_in_default) say(`    left in DEFAULT: ${l.rows} row(s) of ${l.period.slice(0, 7)} (${l.reason})`);
-  say(`    partitions cover up to ${result.horizon.slice(0, 10)}`);
+  for (const l of result.left_in_default)
+    say(`    left in DEFAULT: ${l.rows} row(s) of ${l.period?.slice(0, 7) ?? 'no period'} (${l.reason})`);
+  say(`    partitions cover up to ${result.horizon?.slice(0, 10) ?? 'nothing at now'}`);
 }
 
 const db = await openPglite();

@@ -6,6 +6,7 @@
 //
 // The checked table has the shape of livechat_messages: a bigint `id` that identifies a row and a
 // timestamptz `created_at` partition key. `table` is a trusted SQL name (it is interpolated).
+import { isMaintenanceRun, maintenanceResultSchema, parseContract, type MaintenanceResult } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { formatInstant, type Micros } from './instant.ts';
 
@@ -98,29 +99,10 @@ export interface Violation {
   details?: unknown;
 }
 
-/** What partkeeper.maintain_table() returns (README, "The JSON status"). */
-export interface MaintenanceRun {
-  table: string;
-  status: 'ok' | 'warning' | 'busy' | 'skipped' | 'disabled' | 'failed';
-  complete?: boolean;
-  clock?: string;
-  created?: { partition: string; lower: string; upper: string; rows_moved: number }[];
-  rows_moved?: number;
-  default_rows?: number;
-  left_in_default?: { period: string | null; rows: number; waiting_since: string; reason: string }[];
-  retired?: { partition: string; lower: string; upper: string; mode: string }[];
-  horizon?: string | null;
-  horizon_target?: string;
-  drain_window?: { from: string; to: string };
-  warnings?: { code: string; message: string }[];
-  reason?: string;
-  error?: { code: string; sqlstate: string; message: string; hint: string | null };
-}
-
 /** A run that has caught up: it completed, created nothing, and no lock stopped it (warning code lock_timeout). */
-export function isSettled(run: MaintenanceRun | undefined): boolean {
+export function isSettled(run: MaintenanceResult | undefined): boolean {
   if (!run || (run.status !== 'ok' && run.status !== 'warning')) return false;
-  return (run.created ?? []).length === 0 && !(run.warnings ?? []).some((w) => w.code === 'lock_timeout');
+  return (isMaintenanceRun(run) ? run.created : []).length === 0 && !run.warnings.some((w) => w.code === 'lock_timeout');
 }
 
 export interface LedgerRow {
@@ -267,12 +249,13 @@ export class Checker {
   ) {}
 
   /** Every invariant that applies: the `always` ones, and the `settled` ones after a settled run. */
-  async check(run?: MaintenanceRun): Promise<{ violations: Violation[]; facts: Facts }> {
+  async check(run?: MaintenanceResult): Promise<{ violations: Violation[]; facts: Facts }> {
     const partitions = await this.#partitionFacts();
     const rows = await this.#rowFacts(partitions);
     const violations = [...rows.violations, ...this.#structure(partitions)];
     const settled = isSettled(run);
-    if (settled) violations.push(...(await this.#settled(partitions, rows.defaultRows, run!.clock)));
+    // a settled run is ok or warning, and so has its clock
+    if (settled && run && 'clock' in run) violations.push(...(await this.#settled(partitions, rows.defaultRows, run.clock)));
     return {
       violations,
       facts: { partitions, rows: rows.total, rowsByRelation: rows.byRelation, defaultRows: rows.defaultRows, settled },
@@ -523,11 +506,16 @@ export function partitionViolations(
 /** The statement of one maintenance run of `table`, as the simulator and the tests issue it. */
 export const maintainSql = (table: string) => `select partkeeper.maintain_table('${table}'::regclass) as r`;
 
+/** The result of a maintenance statement (maintainSql, or one like it with `r` as the result), checked against its schema. */
+export async function maintenanceResult(db: Db, sql: string): Promise<MaintenanceResult> {
+  return parseContract(maintenanceResultSchema, (await db.one<{ r: unknown }>(sql)).r, sql);
+}
+
 /** Runs maintenance at the current clock until a run is settled; a violation when it never is. */
-export async function catchUp(db: Db, table: string, limit = 50): Promise<{ run: MaintenanceRun; runs: number; violation?: Violation }> {
-  let run: MaintenanceRun | undefined;
+export async function catchUp(db: Db, table: string, limit = 50): Promise<{ run: MaintenanceResult; runs: number; violation?: Violation }> {
+  let run: MaintenanceResult | undefined;
   for (let runs = 1; runs <= limit; runs++) {
-    run = (await db.one<{ r: MaintenanceRun }>(maintainSql(table))).r;
+    run = await maintenanceResult(db, maintainSql(table));
     if (isSettled(run)) return { run, runs };
   }
   return {

@@ -67,6 +67,7 @@ set local client_min_messages to default;
 \ir functions/cron_jobs.sql
 \ir functions/status.sql
 \ir functions/health.sql
+\ir functions/job_definitions.sql
 \ir functions/schedule_jobs.sql
 \ir functions/unschedule_jobs.sql
 \ir functions/record_archive.sql

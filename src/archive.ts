@@ -18,40 +18,49 @@ import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { escapeIdentifier } from 'pg';
+import { z } from 'zod';
+import { instantSchema, issueLines } from './contracts.ts';
 import { DbError, type CopySource, type Db } from './db.ts';
 import { size } from './format.ts';
 
 export const ARCHIVE_FORMAT = 'partkeeper-archive/1';
 
-export interface ArchiveColumn {
-  name: string;
-  /** format_type() of the column, e.g. "timestamp with time zone", "character varying(20)". */
-  type: string;
-  not_null: boolean;
-}
+/** A column of the data file: its name, format_type() (e.g. "character varying(20)") and whether NOT NULL. */
+const archiveColumnSchema = z.strictObject({ name: z.string().min(1), type: z.string().min(1), not_null: z.boolean() });
+export type ArchiveColumn = z.infer<typeof archiveColumnSchema>;
 
-export interface Manifest {
-  format: typeof ARCHIVE_FORMAT;
+const nonEmpty = z.string().min(1);
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const sha256 = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 hex digits');
+
+/**
+ * The manifest beside an archive's data file (<partition>.manifest.json): what the archive holds and
+ * the checksums to verify it. Written by archivePartition(), checked by readManifest() before a
+ * restore trusts any of it.
+ */
+export const manifestSchema = z.strictObject({
+  format: z.literal(ARCHIVE_FORMAT),
   /** The partitioned table as schema.name, each part quoted where SQL needs it. */
-  table: string;
+  table: nonEmpty,
   /** The partition's name (unqualified) and schema. */
-  partition: string;
-  schema: string;
+  partition: nonEmpty,
+  schema: nonEmpty,
   /** Bounds [lower, upper) as instants, as partkeeper.partition_bounds() returns them. */
-  lower: string;
-  upper: string;
+  lower: instantSchema,
+  upper: instantSchema,
   /** The columns in the data file, in order: every non-generated column in attnum order. */
-  columns: ArchiveColumn[];
-  rows: number;
+  columns: z.array(archiveColumnSchema).min(1),
+  rows: count,
   /** sha256 of the uncompressed COPY text. */
-  checksum: string;
+  checksum: sha256,
   /** The data file, relative to the manifest, its size and the sha256 of its (compressed) bytes. */
-  file: string;
-  bytes: number;
-  file_checksum: string;
-  partkeeper_version: string;
-  created_at: string;
-}
+  file: nonEmpty.refine((f) => f === path.basename(f), "must be a name in the manifest's folder"),
+  bytes: count,
+  file_checksum: sha256,
+  partkeeper_version: nonEmpty,
+  created_at: z.iso.datetime(),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
 
 /**
  * Session settings under which COPY text is unambiguous and the same from every session. Without
@@ -404,27 +413,20 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
 /* Restore                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Reads and checks a manifest; errors name the file. */
+/** Reads a manifest and checks it against manifestSchema; an ArchiveError names the file and every field that is wrong. */
 export async function readManifest(file: string): Promise<Manifest> {
-  let m: Partial<Manifest>;
+  let m: unknown;
   try {
-    m = JSON.parse(await readFile(file, 'utf8')) as Partial<Manifest>;
+    m = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
     throw new ArchiveError(`${file} cannot be read as an archive manifest: ${(e as Error).message}`);
   }
-  if (m?.format !== ARCHIVE_FORMAT)
-    throw new ArchiveError(`${file} is not a ${ARCHIVE_FORMAT} manifest (format: ${JSON.stringify(m?.format)})`);
-  const str = ['table', 'partition', 'schema', 'lower', 'upper', 'checksum', 'file', 'file_checksum'] as const;
-  const bad = [
-    ...str.filter((k) => typeof m[k] !== 'string' || !m[k]),
-    ...(['rows', 'bytes'] as const).filter((k) => !Number.isSafeInteger(m[k]) || m[k]! < 0),
-    ...(Array.isArray(m.columns) && m.columns.length && m.columns.every((c) => typeof c?.name === 'string' && typeof c.type === 'string')
-      ? []
-      : ['columns']),
-  ];
-  if (bad.length) throw new ArchiveError(`${file} is damaged: missing or invalid ${bad.join(', ')}`);
-  if (m.file !== path.basename(m.file!)) throw new ArchiveError(`${file} is damaged: file must be a name in the manifest's folder`);
-  return m as Manifest;
+  // another file altogether is told apart from a damaged manifest
+  const format = (m as { format?: unknown } | null)?.format;
+  if (format !== ARCHIVE_FORMAT) throw new ArchiveError(`${file} is not a ${ARCHIVE_FORMAT} manifest (format: ${JSON.stringify(format)})`);
+  const r = manifestSchema.safeParse(m);
+  if (!r.success) throw new ArchiveError(`${file} is damaged: ${issueLines(r.error).join('; ')}`);
+  return r.data;
 }
 
 export interface RestoreOptions {

@@ -6,6 +6,13 @@ import type { Db } from './db.ts';
 /** Exit codes, documented in the README ("Command line"). */
 export const EXIT = { ok: 0, failed: 1, warnings: 2, usage: 64 } as const;
 
+/**
+ * The exit code for a status folded by the SQL's partkeeper.worst_status(): 'failed' (or a health
+ * check's 'error') 1, 'warning' 2, anything else 0. The one mapping every command uses.
+ */
+export const exitFor = (status: string): number =>
+  status === 'failed' || status === 'error' ? EXIT.failed : status === 'warning' ? EXIT.warnings : EXIT.ok;
+
 export interface Command {
   summary: string;
   usage: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { archivePartition, type Manifest } from '../src/archive.ts';
+import { archivePartition, manifestSchema } from '../src/archive.ts';
 import { openTarget, type Target } from '../src/connect.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
@@ -104,7 +104,7 @@ describe('partkeeper archive and restore', () => {
     );
     expect(a.stderr).toMatch(/\rverify livechat_messages_2025_06: 100% 300\/300 rows/);
     const manifestPath = path.join(dir, `${PART}.manifest.json`);
-    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    const m = manifestSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
     expect(m).toMatchObject({
       format: 'partkeeper-archive/1',
       table: 'public.livechat_messages',
@@ -221,7 +221,7 @@ describe('partkeeper archive and restore', () => {
     const manifestPath = path.join(dir, `${PART}.manifest.json`);
     const dataPath = path.join(dir, `${PART}.copy.gz`);
     const good = { data: readFileSync(dataPath), manifest: readFileSync(manifestPath, 'utf8') };
-    const m = JSON.parse(good.manifest) as Manifest;
+    const m = manifestSchema.parse(JSON.parse(good.manifest));
     const cases: [string, () => void, RegExp][] = [
       ['flipped byte', () => flipByte(dataPath), /\.copy\.gz is damaged: /],
       ['flipped byte near the end', () => flipByte(dataPath, 0.97), /\.copy\.gz is damaged: /],
@@ -237,6 +237,21 @@ describe('partkeeper archive and restore', () => {
         /does not match its manifest: checksum sha256:[0-9a-f]{64}, expected sha256:0{64}/,
       ],
       ['not a manifest', () => writeFileSync(manifestPath, '{"format": "something else"}'), /is not a partkeeper-archive\/1 manifest/],
+      [
+        'a field of the wrong type, and a data file outside the folder',
+        () => writeFileSync(manifestPath, JSON.stringify({ ...m, rows: 'many', file: '../elsewhere.copy.gz' })),
+        /manifest\.json is damaged: rows: [^;]*expected number[^;]*; file: must be a name in the manifest's folder/,
+      ],
+      [
+        'a column without its type',
+        () => writeFileSync(manifestPath, JSON.stringify({ ...m, columns: [{ name: 'id' }] })),
+        /is damaged: columns\[0\]\.type: /,
+      ],
+      [
+        'a key the format does not have',
+        () => writeFileSync(manifestPath, JSON.stringify({ ...m, note: 'x' })),
+        /is damaged: Unrecognized key: "note"/,
+      ],
       ['unreadable manifest', () => writeFileSync(manifestPath, good.manifest.slice(0, 100)), /cannot be read as an archive manifest/],
     ];
     for (const [name, damage, message] of cases) {
@@ -390,7 +405,7 @@ describe('partkeeper archive and restore', () => {
 
       const a = await measure(() => cli('archive', PART, '--dir', dir, ...w.args));
       expect(a.r.code, a.r.stderr).toBe(0);
-      const m = JSON.parse(readFileSync(path.join(dir, `${PART}.manifest.json`), 'utf8')) as Manifest;
+      const m = manifestSchema.parse(JSON.parse(readFileSync(path.join(dir, `${PART}.manifest.json`), 'utf8')));
       const textBytes = await w.sql(async (db) =>
         Number(
           (

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { maintenanceAllSchema, statusSchema } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { openPostgres } from '../src/postgres.ts';
@@ -55,7 +56,7 @@ describe('partkeeper command line', () => {
     );
     const warned = await cli('maintain', ...w.args, '--json');
     expect(warned.code).toBe(2);
-    const json = JSON.parse(warned.stdout) as { status: string; tables: { status: string; default_rows: number }[] };
+    const json = maintenanceAllSchema.parse(JSON.parse(warned.stdout));
     expect(json).toMatchObject({ status: 'warning', tables: [{ status: 'warning', default_rows: 1 }] });
     const failed = await cli('maintain', ...w.args, '--table', 'no_such_table');
     expect(failed.code).toBe(1);
@@ -70,9 +71,7 @@ describe('partkeeper command line', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/livechat_messages \(UTC months, premake 2\): 3 partitions/);
     expect(text.stdout).toMatch(/livechat_messages_default\s+DEFAULT/);
-    const json = JSON.parse((await cli('status', ...w.args, '--json')).stdout) as {
-      tables: { partition_count: number; last_run: { status: string } }[];
-    };
+    const json = statusSchema.parse(JSON.parse((await cli('status', ...w.args, '--json')).stdout));
     expect(json.tables[0]).toMatchObject({ partition_count: 3, last_run: { status: 'ok' } });
     const prom = (await cli('status', ...w.args, '--prometheus')).stdout.trim().split('\n');
     for (const line of prom)

@@ -1,11 +1,12 @@
 // Several sessions at once: only a real server can show these (PGlite has one connection).
 import { expect } from 'vitest';
+import type { MaintenanceRun } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { parseInstant } from '../harness/instant.ts';
 import { catchUp, Checker, Ledger } from '../harness/invariants.ts';
 import { insertSql, random } from '../harness/simulate/index.ts';
 import { DbError, describeServer, expectSqlState, freshDb, itServer, setClock, type TestDb } from '../harness/testing.ts';
-import { codes, defaultRows, maintain, settle, waitForLockWait, type Maintenance } from './support.ts';
+import { codes, defaultRows, maintain, maintainResult, settle, waitForLockWait } from './support.ts';
 
 describeServer('concurrent sessions (PostgreSQL server)', () => {
   itServer(
@@ -113,7 +114,7 @@ describeServer('concurrent sessions (PostgreSQL server)', () => {
     })();
     await new Promise((r) => setTimeout(r, 100));
     const before = inserts;
-    const run: Maintenance = await maintain(maint);
+    const run: MaintenanceRun = await maintain(maint);
     const during = inserts - before;
     stop = true;
     await writing;
@@ -217,7 +218,7 @@ describeServer('concurrent sessions (PostgreSQL server)', () => {
     const first = await maintain(a);
     expect(first.created).toHaveLength(3);
 
-    const second = await maintain(b);
+    const second = await maintainResult(b);
     expect(second.status).toBe('busy');
     expect(await db.one(`select count(*)::int as n from partkeeper.log where action = 'busy'`)).toEqual({ n: 1 });
     // ensure_livechat_partitions waits for the running one, within lock_timeout

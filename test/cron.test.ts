@@ -5,6 +5,7 @@ import type { Db } from '../src/db.ts';
 import { openPostgres } from '../src/postgres.ts';
 import { startServer, type Server } from '../harness/server.ts';
 import { applyBundle, expectSqlState, freshDb, hasPgCron, target } from '../harness/testing.ts';
+import { health, status } from './support.ts';
 
 type Job = { jobname: string; schedule: string; command: string; database: string; active: boolean };
 
@@ -89,11 +90,13 @@ describe.skipIf(!cronRuns)(
       expect(
         await db.one(`select count(*)::int as n from partkeeper.log where action = 'create_partition' and partition_name like '%2031_0%'`),
       ).toEqual({ n: 3 });
-      const health = await db.one<{ c: { status: string; message: string } }>(
-        `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
+      const cron = (await health(db)).checks.find((c) => c.check === 'cron');
+      expect(cron?.status).toBe('ok');
+      expect(cron?.message).toMatch(/partkeeper-frequent \(\* \* \* \* \*, active\): last run succeeded/);
+      // and status() lists the jobs with their last runs, in the shape its schema says
+      expect((await status(db)).cron_jobs).toEqual(
+        expect.arrayContaining([expect.objectContaining({ jobname: 'partkeeper-frequent', active: true })]),
       );
-      expect(health.c.status).toBe('ok');
-      expect(health.c.message).toMatch(/partkeeper-frequent \(\* \* \* \* \*, active\): last run succeeded/);
     }, 200_000);
 
     it('a table whose maintenance fails makes the job run fail, after the other tables were maintained', async () => {
@@ -121,20 +124,15 @@ describe.skipIf(!cronRuns)(
       ]);
       // events still got its premake months; health says error, and which warning
       expect(await db!.one(`select to_regclass('events_2031_05') is not null as made`)).toEqual({ made: true });
-      const check = await db!.one<{ c: { status: string; message: string } }>(
-        `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'last_run' and c ->> 'table' = 'public.events'`,
-      );
-      expect(check.c).toMatchObject({ status: 'error', message: expect.stringMatching(/\[dependent_objects\]/) });
+      const check = (await health(db!)).checks.find((c) => c.check === 'last_run' && c.table === 'public.events');
+      expect(check).toMatchObject({ status: 'error', message: expect.stringMatching(/\[dependent_objects\]/) });
       await db!.exec(`drop view december; select partkeeper.unregister_table('public.events'); drop table events`);
     }, 200_000);
 
     it('unschedule_jobs removes them, and health then says none is scheduled', async () => {
       expect(await db!.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 3 });
       expect(await jobs()).toEqual([]);
-      const health = await db!.one<{ c: { status: string } }>(
-        `select c from jsonb_array_elements(partkeeper.health() -> 'checks') c where c ->> 'check' = 'cron'`,
-      );
-      expect(health.c.status).toBe('warning');
+      expect((await health(db!)).checks.find((c) => c.check === 'cron')?.status).toBe('warning');
     });
   },
 );

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { parseInstant } from '../harness/instant.ts';
-import { catchUp, Checker, Ledger, maintainSql, type LedgerRow, type MaintenanceRun } from '../harness/invariants.ts';
+import { catchUp, Checker, Ledger, maintainSql, maintenanceResult, type LedgerRow } from '../harness/invariants.ts';
 import { openPostgres } from '../src/postgres.ts';
 import { startServer } from '../harness/server.ts';
 import { insertSql, random } from '../harness/simulate/index.ts';
@@ -13,7 +13,7 @@ import { applyBundle, describeServer, expectSqlState, freshDb, itServer, setCloc
 import { defaultRows, settle, waitForLockWait } from './support.ts';
 
 const T = 'livechat_messages';
-const run = async (db: Db) => (await db.one<{ r: MaintenanceRun }>(maintainSql(T))).r;
+const run = (db: Db) => maintenanceResult(db, maintainSql(T));
 
 /** The same server URL, logging in as another role. */
 function asRole(url: string, role: string, password: string): string {

@@ -3,7 +3,7 @@
 // happens twice, settings that made every run fail, ranges made again after retention.
 import { describe, expect, it } from 'vitest';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, maintain, partitions, withRoles } from './support.ts';
+import { codes, defaultRows, health, maintain, partitions, runMaintenance, status, withRoles } from './support.ts';
 
 const T = 'livechat_messages';
 
@@ -17,11 +17,10 @@ describe('roles do what they are documented to do', () => {
     await withRoles(db, ['mon'], async ({ mon }) => {
       await db.query('select partkeeper.grant_monitoring($1)', [mon]);
       await db.exec(`set role ${mon}`);
-      const status = (await db.one<{ s: { tables: { table: string; default_rows: number }[] } }>('select partkeeper.status() as s')).s;
-      expect(status.tables).toEqual([expect.objectContaining({ table: `public.${T}`, default_rows: 1 })]);
-      const health = (await db.one<{ h: { checks: { check: string; status: string }[] } }>('select partkeeper.health() as h')).h;
-      expect(health.checks.find((c) => c.check === 'pruning')).toMatchObject({ status: 'info' });
-      expect(health.checks.find((c) => c.check === 'default_rows')).toMatchObject({ status: 'warning' });
+      expect((await status(db)).tables).toEqual([expect.objectContaining({ table: `public.${T}`, default_rows: 1 })]);
+      const { checks } = await health(db);
+      expect(checks.find((c) => c.check === 'pruning')).toMatchObject({ status: 'info' });
+      expect(checks.find((c) => c.check === 'default_rows')).toMatchObject({ status: 'warning' });
       await expectSqlState(db.query(`select partkeeper.maintain_table('${T}')`), '42501');
       await db.exec('reset role');
     });
@@ -36,9 +35,7 @@ describe('roles do what they are documented to do', () => {
       await db.query('select partkeeper.grant_maintenance($1), partkeeper.grant_maintenance($2)', [owner, maint]);
       await db.exec(`set role ${owner}; select partkeeper.register_table('chat.msgs'); reset role`);
       await db.exec(`set role ${maint}`);
-      const { p_results: r } = await db.one<{ p_results: { tables: { table: string; status: string; created: unknown[] }[] } }>(
-        'call partkeeper.run_maintenance(p_raise => false, p_results => null)',
-      );
+      const r = await runMaintenance(db);
       await db.exec('reset role');
       expect(r.tables.find((t) => t.table === 'chat.msgs')).toMatchObject({
         status: 'ok',

@@ -4,12 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, fingerprint, maintain, partitions } from './support.ts';
+import { codes, defaultRows, fingerprint, health, maintain, maintainAll, partitions, status } from './support.ts';
 
 const T = 'livechat_messages';
 const months = async (db: Db) => (await partitions(db)).filter((p) => !p.is_default).map((p) => p.lower!.slice(0, 7));
-type Health = { status: string; checks: { check: string; table: string | null; status: string; message: string; fix: string | null }[] };
-const health = async (db: Db) => (await db.one<{ h: Health }>('select partkeeper.health() as h')).h;
 
 describe('a refused step fails alone', () => {
   it('retention refused by a foreign key or a view: the new months are still made, and the run says failed with the reason', async () => {
@@ -130,13 +128,9 @@ describe('a refused step fails alone', () => {
     await db.query(`select partkeeper.register_table('app.events')`);
     const oid = (await db.one<{ o: number }>(`select 'app.events'::regclass::oid::int as o`)).o;
     await db.exec(`drop table app.events`);
-    const all = (
-      await db.one<{ r: { status: string; tables: { table: string; status: string; error?: { code: string } }[] } }>(
-        'select partkeeper.maintain_all() as r',
-      )
-    ).r;
+    const all = await maintainAll(db);
     expect(all.status).toBe('failed');
-    expect(all.tables.map((t) => [t.table, t.status, t.error?.code ?? null])).toEqual([
+    expect(all.tables.map((t) => [t.table, t.status, 'error' in t ? (t.error?.code ?? null) : null])).toEqual([
       ['app.events', 'failed', 'table_missing'],
       [`public.${T}`, 'ok', null],
     ]);
@@ -146,8 +140,7 @@ describe('a refused step fails alone', () => {
       table: 'app.events',
       fix: `SELECT partkeeper.unregister_table(${oid}); as the installing role or a superuser.`,
     });
-    const status = (await db.one<{ s: { tables: { table: string; exists: boolean }[] } }>('select partkeeper.status() as s')).s;
-    expect(status.tables.map((t) => [t.table, t.exists])).toEqual([
+    expect((await status(db)).tables.map((t) => [t.table, t.exists])).toEqual([
       ['app.events', false],
       [`public.${T}`, true],
     ]);

@@ -1,7 +1,19 @@
 // The guarantee (no insert fails for lack of a partition, no row lost) and maintenance.
 import { describe, expect, it } from 'vitest';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, fingerprint, gaps, insertMessages, maintain, misplacedRows, partitions, rowsByPartition } from './support.ts';
+import {
+  codes,
+  defaultRows,
+  fingerprint,
+  gaps,
+  insertMessages,
+  maintain,
+  maintainAll,
+  misplacedRows,
+  partitions,
+  rowsByPartition,
+  runMaintenance,
+} from './support.ts';
 
 describe('inserts into months without a partition', () => {
   it('succeed, wait in DEFAULT, and maintenance places them and records the periods that stay', async () => {
@@ -213,14 +225,10 @@ describe('maintenance', () => {
     await db.query(`select partkeeper.register_table('ev'), partkeeper.register_table('gone')`);
     await db.query(`select partkeeper.configure('ev', p_enabled => false)`);
     await db.exec(`drop table gone`);
-    const all = (
-      await db.one<{ r: { status: string; tables: { table: string; status: string; error?: { sqlstate: string } }[] } }>(
-        `select partkeeper.maintain_all() as r`,
-      )
-    ).r;
+    const all = await maintainAll(db);
     expect(all.status).toBe('failed');
     expect(all.tables.map((t) => t.status)).toEqual(expect.arrayContaining(['ok', 'disabled', 'failed']));
-    expect(all.tables.find((t) => t.status === 'failed')!.error!.sqlstate).toBe('PK002');
+    expect(all.tables.find((t) => t.status === 'failed')).toMatchObject({ error: { sqlstate: 'PK002' } });
     expect(await db.one(`select count(*)::int as n from partkeeper.partition_bounds('livechat_messages') where not is_default`)).toEqual({
       n: 3,
     });
@@ -251,9 +259,7 @@ describe('maintenance', () => {
       t: 'public.gone',
     });
     // without raising, the procedure hands back every result
-    const { p_results: results } = await db.one<{ p_results: { status: string; tables: { table: string; status: string }[] } }>(
-      'call partkeeper.run_maintenance(p_raise => false)',
-    );
+    const results = await runMaintenance(db);
     expect(results.status).toBe('failed');
     expect(results.tables.map((t) => [t.table, t.status])).toEqual([
       ['public.a_events', 'ok'],

@@ -4,10 +4,11 @@
 // zones. Each sequence plays on a table of its own; the invariants are checked after every action,
 // and once more after maintenance has caught up.
 import fc from 'fast-check';
+import type { MaintenanceResult } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { addDuration, formatInstant, parseInstant, utcMonthStart, type Duration, type Micros } from '../harness/instant.ts';
 import { livechatTableDdl } from '../harness/original.ts';
-import { describeViolations, INVARIANTS, Ledger, maintainSql, type MaintenanceRun, type Violation } from '../harness/invariants.ts';
+import { describeViolations, INVARIANTS, Ledger, maintainSql, type Violation } from '../harness/invariants.ts';
 import { createSql, insertSql, replay, reproScript, type Entry } from '../harness/simulate/index.ts';
 
 export const SESSION_ZONES = [
@@ -145,7 +146,7 @@ export interface Outcome {
   journal: Entry[];
   caughtUp: boolean;
   setup: string[];
-  run?: MaintenanceRun;
+  run?: MaintenanceResult;
 }
 
 export class SequenceFailed extends Error {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { defaultRows, fingerprint, maintain, partitions, rowsByPartition, withRoles } from './support.ts';
+import { maintenanceResult } from '../harness/invariants.ts';
+import { defaultRows, fingerprint, health, maintain, partitions, rowsByPartition, status, withRoles } from './support.ts';
 
 /** The functions partkeeper installs: everything in its schema and the three public wrappers. */
 const OURS = `(p.pronamespace = 'partkeeper'::regnamespace
@@ -96,14 +97,15 @@ describe('privileges', () => {
 
       // a maintenance role that belongs to no owner: monitoring only, and PK007 with the GRANT to run
       await db.exec(`set role ${maint}`);
-      expect((await db.one<{ r: { tables: unknown[] } }>(`select partkeeper.status() as r`)).r.tables).toHaveLength(2);
-      expect((await db.one<{ s: string }>(`select partkeeper.health() ->> 'status' as s`)).s).toMatch(/ok|warning|error/);
+      expect((await status(db)).tables).toHaveLength(2);
+      expect((await health(db)).status).toMatch(/ok|warning|error/);
       expect((await db.query(`select * from partkeeper.partitions`)).length).toBeGreaterThan(0);
       const refused = await expectSqlState(db.query(`select ensure_livechat_partitions()`), 'PK007');
       expect(refused.hint).toMatch(new RegExp(`GRANT \\S+ TO ${maint}`));
-      expect(
-        (await db.one<{ r: { status: string; error: { code: string } } }>(`select maintain_livechat_partitions() as r`)).r,
-      ).toMatchObject({ status: 'failed', error: { code: 'not_owner' } });
+      expect(await maintenanceResult(db, `select maintain_livechat_partitions() as r`)).toMatchObject({
+        status: 'failed',
+        error: { code: 'not_owner' },
+      });
       await expectSqlState(db.query(`select create_monthly_partition('livechat_messages', '2027-01-01')`), 'PK007');
       await expectSqlState(db.query(`select partkeeper.register_table('foreign_t')`), 'PK007');
       await db.exec('reset role');
@@ -214,8 +216,8 @@ describe("owner code cannot leave the owner's rights", () => {
       await db.exec(`set pk.armed = on`);
       const run = await maintain(db, 'ev');
       expect(run.rows_moved).toBe(1);
-      await db.query('select partkeeper.health()');
-      await db.query('select partkeeper.status()');
+      await health(db);
+      await status(db);
       // the original interface, called by a superuser whose search_path has public in it
       await db.query(
         `select ensure_livechat_partitions(), maintain_livechat_partitions(), create_monthly_partition('livechat_messages', '2027-01-01')`,

@@ -118,11 +118,33 @@ describe(`simulated months (${target})`, () => {
     expect(() => loadScenario(write('zone', { ...base, history: 'original', table: { time_zone: 'Europe/Berlin' } }))).toThrow(
       /must stay UTC/,
     );
-    expect(loadScenario(write('ok', base))).toMatchObject({
-      months: 2,
-      sessions: ['UTC'],
-      maintenance: { tickHours: 6, jobs: [{ schedule: '*/5 * * * *' }, { schedule: '0 2 1 * *' }] },
-    });
+    // every problem at once, each with the file and the field's path
+    expect(() =>
+      loadScenario(
+        write('many', {
+          ...base,
+          months: 0,
+          messages: { edges: 'yes' },
+          events: [
+            { type: 'bogus', at: '2025-01-02T00:00:00Z' },
+            { type: 'createPartition', at: '2025-01-02T00:00:00Z' },
+          ],
+        }),
+      ),
+    ).toThrow(
+      new RegExp(
+        [
+          'many\\.json: months: expected an integer from 1 to 1200, got 0',
+          'many\\.json: messages\\.edges: expected true or false, got "yes"',
+          'many\\.json: events\\[0\\]\\.type: unknown event "bogus" \\(outage, clockJump, createPartition, late, early, longReader, killMaintenance\\)',
+          'many\\.json: events\\[1\\]: give exactly one of month and monthsAhead$',
+        ].join('\\n.*'),
+      ),
+    );
+    const ok = loadScenario(write('ok', base));
+    expect(ok).toMatchObject({ months: 2, sessions: ['UTC'], maintenance: { tickHours: 6 } });
+    // no jobs given: the simulator plays the ones partkeeper.job_definitions() schedules
+    expect(ok.maintenance.jobs).toBeUndefined();
   });
 });
 

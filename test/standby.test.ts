@@ -2,7 +2,9 @@
 import { afterAll, expect } from 'vitest';
 import type { Server } from '../harness/server.ts';
 import { openPostgres } from '../src/postgres.ts';
+import { maintenanceResult } from '../harness/invariants.ts';
 import { describeServer, expectSqlState, freshDb, itServer, setClock, startStandby } from '../harness/testing.ts';
+import { maintainAll } from './support.ts';
 
 describeServer('on a hot standby (PostgreSQL server)', () => {
   let standby: Server | undefined;
@@ -18,15 +20,15 @@ describeServer('on a hot standby (PostgreSQL server)', () => {
       try {
         expect(await replica.one(`select pg_is_in_recovery() as r`)).toEqual({ r: true });
         await setClock(replica, '2025-10-01 00:00:00+00');
-        const run = (await replica.one<{ r: { status: string; reason: string } }>(`select maintain_livechat_partitions() as r`)).r;
+        const run = await maintenanceResult(replica, `select maintain_livechat_partitions() as r`);
         expect(run).toEqual({
           table: 'public.livechat_messages',
           status: 'skipped',
           complete: true,
           reason: expect.stringMatching(/standby/),
         });
-        const all = (await replica.one<{ r: { status: string } }>(`select partkeeper.maintain_all() as r`)).r;
-        expect(all.status).toBe('ok');
+        const all = await maintainAll(replica);
+        expect(all).toMatchObject({ status: 'ok', tables: [{ status: 'skipped' }] });
         await expectSqlState(replica.query(`select ensure_livechat_partitions()`), '25006');
         await expectSqlState(replica.query(`select create_monthly_partition('livechat_messages', '2025-10-01')`), '25006');
         expect(await replica.one(`select count(*)::int as n from only livechat_messages_default`)).toEqual({ n: 1 });

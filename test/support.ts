@@ -4,6 +4,20 @@ import { randomBytes } from 'node:crypto';
 import { vi } from 'vitest';
 import { main } from '../src/cli.ts';
 import { ORIGINAL_INDEX_DDL, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from '../harness/original.ts';
+import {
+  healthSchema,
+  isMaintenanceRun,
+  maintenanceAllSchema,
+  maintenanceResultSchema,
+  parseContract,
+  statusSchema,
+  type Health,
+  type MaintenanceAll,
+  type MaintenanceResult,
+  type MaintenanceRun,
+  type MaintenanceWarning,
+  type Status,
+} from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 
 export type Partition = { partition: string; lower: string | null; upper: string | null; is_default: boolean };
@@ -63,50 +77,47 @@ export async function defaultRows(db: Db, table = 'livechat_messages'): Promise<
   return n;
 }
 
-export type Warning = {
-  code: string;
-  message: string;
-  hint?: string;
-  period?: string;
-  partition?: string;
-  sqlstate?: string;
-  reason?: string;
-};
-
-export type Maintenance = {
-  table: string;
-  status: 'ok' | 'warning' | 'failed' | 'busy' | 'skipped' | 'disabled';
-  complete: boolean;
-  clock: string;
-  created: { partition: string; lower: string; upper: string; rows_moved: number; method: string }[];
-  rows_moved: number;
-  default_rows: number;
-  left_in_default: {
-    period: string | null;
-    period_end: string | null;
-    rows: number;
-    waiting_since: string;
-    reason: string;
-    message: string;
-  }[];
-  retired: { partition: string; lower: string; upper: string; mode: 'drop' | 'detach'; bytes: number }[];
-  next_expiry: { partition: string; at: string } | null;
-  horizon: string | null;
-  horizon_target: string;
-  drain_window: { from: string; to: string };
-  duration_ms: number;
-  warnings: Warning[];
-  error?: { code: string; sqlstate: string; message: string; hint: string | null };
-  reason?: string;
-};
-
 /** The codes of a run's warnings, in order: what tests (and programs) match on, never the prose. */
-export function codes(run: { warnings?: Warning[] }): string[] {
+export function codes(run: { warnings?: readonly MaintenanceWarning[] }): string[] {
   return (run.warnings ?? []).map((w) => w.code);
 }
 
-export async function maintain(db: Db, table = 'livechat_messages'): Promise<Maintenance> {
-  return (await db.one<{ r: Maintenance }>('select partkeeper.maintain_table($1::regclass) as r', [table])).r;
+/** One maintenance run of a table, whatever came of it (busy, disabled, ...), checked against its schema. */
+export async function maintainResult(db: Db, table = 'livechat_messages'): Promise<MaintenanceResult> {
+  const { r } = await db.one<{ r: unknown }>('select partkeeper.maintain_table($1::regclass) as r', [table]);
+  return parseContract(maintenanceResultSchema, r, `partkeeper.maintain_table('${table}')`);
+}
+
+/** One maintenance run that went through its steps (ok, warning or failed), checked against its schema; anything else fails the test. */
+export async function maintain(db: Db, table = 'livechat_messages'): Promise<MaintenanceRun> {
+  const run = await maintainResult(db, table);
+  if (!isMaintenanceRun(run)) throw new Error(`expected maintenance of ${table} to run its steps, got ${JSON.stringify(run)}`);
+  return run;
+}
+
+/** partkeeper.maintain_all(), checked against its schema. */
+export async function maintainAll(db: Db): Promise<MaintenanceAll> {
+  return parseContract(
+    maintenanceAllSchema,
+    (await db.one<{ r: unknown }>('select partkeeper.maintain_all() as r')).r,
+    'partkeeper.maintain_all()',
+  );
+}
+
+/** CALL partkeeper.run_maintenance(p_raise => false) and its p_results, checked against their schema. */
+export async function runMaintenance(db: Db): Promise<MaintenanceAll> {
+  const { p_results } = await db.one<{ p_results: unknown }>('call partkeeper.run_maintenance(p_raise => false, p_results => null)');
+  return parseContract(maintenanceAllSchema, p_results, 'CALL partkeeper.run_maintenance()');
+}
+
+/** partkeeper.status(), checked against its schema. */
+export async function status(db: Db): Promise<Status> {
+  return parseContract(statusSchema, (await db.one<{ s: unknown }>('select partkeeper.status() as s')).s, 'partkeeper.status()');
+}
+
+/** partkeeper.health() with its default thresholds, checked against its schema. */
+export async function health(db: Db): Promise<Health> {
+  return parseContract(healthSchema, (await db.one<{ h: unknown }>('select partkeeper.health() as h')).h, 'partkeeper.health()');
 }
 
 export async function insertMessages(db: Db, dates: string[]): Promise<void> {

@@ -12,7 +12,7 @@ import {
 } from '../instant.ts';
 import type { LedgerRow } from '../invariants.ts';
 import { Cron } from './cron.ts';
-import { ScenarioError, type Scenario } from './scenario.ts';
+import { ScenarioError, type Job, type Scenario } from './scenario.ts';
 
 export type PlannedOp =
   | { kind: 'insert'; session: number; rows: LedgerRow[] }
@@ -58,14 +58,15 @@ const minBig = (a: Micros, b: Micros) => (a < b ? a : b);
 
 /**
  * Builds the steps of a scenario. `edges` are instants worth probing 1 µs either side (month and
- * period boundaries, computed by the SQL); rows ids start at `firstId`.
+ * period boundaries, computed by the SQL); rows ids start at `firstId`; `jobList` are the pg_cron jobs
+ * that run maintenance.
  */
-export function plan(s: Scenario, edges: readonly Micros[], firstId: number, serverEvents: boolean): Plan {
+export function plan(s: Scenario, jobList: readonly Job[], edges: readonly Micros[], firstId: number, serverEvents: boolean): Plan {
   const rnd = random(s.seed);
   const start = parseInstant(s.start);
   const end = addDuration(start, { months: s.months });
   const tick = BigInt(Math.round(s.maintenance.tickHours * 3_600e6));
-  const jobs = s.maintenance.jobs.map((j) => ({ name: j.name, cron: new Cron(j.schedule) }));
+  const jobs = jobList.map((j) => ({ name: j.name, cron: new Cron(j.schedule) }));
   const steps: PlannedStep[] = [];
   const timeline: { at: Micros; text: string }[] = [];
   const outages: [Micros, Micros][] = [];

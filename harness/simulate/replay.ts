@@ -1,10 +1,11 @@
 // Replays journal entries in one session and checks the invariants: what the repro minimiser's
 // trials and the property tests do. (The simulator's own loop adds the cron procedure, several
 // sessions and statistics on top of the same entries.)
+import { isMaintenanceRun, type MaintenanceResult } from '../../src/contracts.ts';
 import type { Db } from '../../src/db.ts';
 import { DbError } from '../../src/db.ts';
 import { parseInstant } from '../instant.ts';
-import { catchUp, Checker, type Ledger, type MaintenanceRun, type Violation } from '../invariants.ts';
+import { catchUp, Checker, maintenanceResult, type Ledger, type Violation } from '../invariants.ts';
 import { SessionState, type Entry } from './journal.ts';
 
 export interface ReplayOptions {
@@ -29,16 +30,16 @@ export interface ReplayResult {
   caughtUp: boolean;
   entries: number;
   /** The maintenance run the last check judged by, if any. */
-  run?: MaintenanceRun;
+  run?: MaintenanceResult;
 }
 
 const describeError = (e: DbError) => `${e.code} ${e.message}`;
 
 /** Runs one entry's statement; the ledger learns inserted rows, and forgets those retention retired. */
-async function execute(db: Db, e: Entry, table: string): Promise<MaintenanceRun | undefined> {
+async function execute(db: Db, e: Entry, table: string): Promise<MaintenanceResult | undefined> {
   switch (e.kind) {
     case 'maintain':
-      return (await db.one<{ r: MaintenanceRun }>(e.trialSql ?? e.sql)).r;
+      return maintenanceResult(db, e.trialSql ?? e.sql);
     case 'catchUp':
       return (await catchUp(db, table)).run;
     default:
@@ -51,7 +52,7 @@ export async function replay(db: Db, entries: Iterable<Entry> | AsyncIterable<En
   const session = new SessionState();
   const checker = new Checker(db, { table: o.table, ledger: o.ledger, ...(o.foreign ? { foreign: o.foreign } : {}) });
   // the settled invariants hold right after a settled run, not after what came later
-  let run: MaintenanceRun | undefined;
+  let run: MaintenanceResult | undefined;
   let index = -1;
   for await (const e of entries) {
     index++;
@@ -59,7 +60,7 @@ export async function replay(db: Db, entries: Iterable<Entry> | AsyncIterable<En
     if (e.multiSession) continue;
     await session.enter(db, e);
     let violation: Violation | undefined;
-    let ran: MaintenanceRun | undefined;
+    let ran: MaintenanceResult | undefined;
     try {
       ran = o.savepoints ? await db.transaction((tx) => execute(tx, e, o.table)) : await execute(db, e, o.table);
     } catch (err) {
@@ -72,7 +73,7 @@ export async function replay(db: Db, entries: Iterable<Entry> | AsyncIterable<En
     if (!violation && e.kind === 'insert') o.ledger.commit(e.rows ?? []);
     run = ran;
     if (ran) {
-      for (const r of ran.retired ?? []) o.ledger.forget(parseInstant(r.lower), parseInstant(r.upper));
+      for (const r of isMaintenanceRun(ran) ? ran.retired : []) o.ledger.forget(parseInstant(r.lower), parseInstant(r.upper));
     }
     if (violation || o.checkEach) {
       await session.asOwner(db);

@@ -1,7 +1,8 @@
 // What a simulation reports: a month-by-month timeline, a summary, and on a violation the step, the
 // state and the repro. Built from what the checks saw after each step; rendered as text or JSON.
+import type { MaintenanceResult } from '../../src/contracts.ts';
 import { describeSpan, formatInstant, shortInstant, utcMonth, type Micros } from '../instant.ts';
-import { INVARIANTS, type Facts, type InvariantId, type MaintenanceRun, type Violation } from '../invariants.ts';
+import { INVARIANTS, type Facts, type InvariantId, type Violation } from '../invariants.ts';
 import type { PlannedStep } from './plan.ts';
 
 export interface MonthRow {
@@ -47,7 +48,7 @@ export interface ViolationReport {
     partitions: { name: string; lower: string | null; upper: string | null; rows: number }[];
     rowsInDefault: number;
     ledgerRows: number;
-    lastRun: MaintenanceRun | null;
+    lastRun: MaintenanceResult | null;
   };
   repro: Repro;
 }
@@ -140,7 +141,7 @@ export class Stats {
     this.summary.insertStatements++;
   }
 
-  ran(step: PlannedStep, run: MaintenanceRun): void {
+  ran(step: PlannedStep, run: MaintenanceResult): void {
     const row = this.#month(step.at, step.clock);
     row.runs++;
     if (run.status !== 'ok') row.warnings++;
@@ -253,7 +254,7 @@ export function renderViolation(v: ViolationReport): string[] {
   for (const p of v.state.partitions)
     out.push(`  ${pad(p.name, 34)} ${p.lower ? `[${p.lower}, ${p.upper})` : 'DEFAULT'}  ${p.rows} row(s)`);
   out.push(
-    `  ledger: ${v.state.ledgerRows} row(s) inserted; last maintenance: ${v.state.lastRun ? `${v.state.lastRun.status} ${JSON.stringify(v.state.lastRun.warnings ?? [])}` : 'none'}`,
+    `  ledger: ${v.state.ledgerRows} row(s) inserted; last maintenance: ${v.state.lastRun ? `${v.state.lastRun.status} ${JSON.stringify('warnings' in v.state.lastRun ? v.state.lastRun.warnings : [])}` : 'none'}`,
   );
   out.push(
     `repro (${v.repro.statements} of ${v.repro.journal} statements; ${v.repro.verified ? `replayed on a fresh PGlite, ${v.repro.trials} trials` : 'not verified'}; ${v.repro.note}):`,

@@ -1,16 +1,17 @@
 // Plays a scenario against a database: sets it up, runs every step as the sessions of the scenario
 // would (application inserts, the pg_cron jobs, a DBA), checks every invariant after each step, and
 // stops at the first violation with the step, the state and a minimised repro.
+import { isMaintenanceRun, maintenanceResultSchema, parseContract, type MaintenanceResult } from '../../src/contracts.ts';
 import type { Db } from '../../src/db.ts';
 import { DbError } from '../../src/db.ts';
 import { formatInstant, parseInstant, shortInstant, utcMonth } from '../instant.ts';
-import { catchUp, catchUpSql, Checker, Ledger, maintainSql, type Facts, type MaintenanceRun, type Violation } from '../invariants.ts';
+import { catchUp, catchUpSql, Checker, Ledger, maintainSql, type Facts, type Violation } from '../invariants.ts';
 import { applyBundle } from '../../src/bundle.ts';
 import { createSql, insertSql, SessionState, type Entry } from './journal.ts';
 import { plan, type PlannedOp, type PlannedStep } from './plan.ts';
 import { instantText, Stats, type SimulationReport, type ViolationReport } from './report.ts';
 import { makeRepro } from './repro.ts';
-import { CRON_COMMAND, type Scenario } from './scenario.ts';
+import type { Scenario } from './scenario.ts';
 import { checkZones, dropRoles, edgeInstants, runSetup, setupItems, TABLE } from './setup.ts';
 
 export interface Progress {
@@ -50,7 +51,7 @@ interface Sessions {
   reader?: Db;
 }
 
-type Outcome = { run?: MaintenanceRun; violation?: Violation };
+type Outcome = { run?: MaintenanceResult; violation?: Violation };
 
 async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return p.then(
@@ -83,8 +84,14 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
           ).map((r) => r.name)
         : [],
     );
+    // the jobs pg_cron would run, as the installed SQL defines them (the maintenance ones)
+    const defined = await db.query<{ name: string; schedule: string; command: string }>(
+      `select jobname as name, schedule, command from partkeeper.job_definitions() where command ilike 'call partkeeper.run_maintenance%'`,
+    );
+    const CRON_COMMAND = defined[0]!.command;
+    const jobs = scenario.maintenance.jobs ?? defined.map(({ name, schedule }) => ({ name, schedule }));
     const edges = await edgeInstants(db, scenario);
-    const p = plan(scenario, edges, ledger.allocate(), Boolean(opts.connect) && db.kind === 'postgres');
+    const p = plan(scenario, jobs, edges, ledger.allocate(), Boolean(opts.connect) && db.kind === 'postgres');
     const { server } = await db.one<{ server: string }>(`select split_part(version(), ' on ', 1) as server`);
 
     const checker = new Checker(db, { table: TABLE, ledger, foreign });
@@ -93,7 +100,7 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
     stats.baseline(initial.facts);
     const journal: Entry[] = [];
     let logId = (await db.one<{ id: string }>(`select coalesce(max(id), 0)::text as id from partkeeper.log`)).id;
-    let lastRun: MaintenanceRun | null = null;
+    let lastRun: MaintenanceResult | null = null;
     let month = '';
     let monthIndex = 0;
     // a run from mid-August over 4 months touches 5 calendar months
@@ -168,9 +175,12 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
       }
     };
 
-    /** The cron command commits and returns nothing: its result is in last_run, a failure or busy in the log. */
-    const readRun = async (): Promise<MaintenanceRun> => {
-      const r = await db.one<{ result: MaintenanceRun | null; problem: MaintenanceRun | null; log_id: string }>(
+    /**
+     * The cron command commits and returns nothing: its result is in last_run, a failure or busy in
+     * the log; both are checked against the schema of maintain_table()'s result.
+     */
+    const readRun = async (): Promise<MaintenanceResult | undefined> => {
+      const r = await db.one<{ result: unknown; problem: unknown; log_id: string }>(
         `select (select result from partkeeper.last_run where parent = '${TABLE}'::regclass) as result,
                 (select detail from partkeeper.log where id > $1::bigint and action in ('failed', 'busy')
                    and to_regclass(table_name) = '${TABLE}'::regclass order by id desc limit 1) as problem,
@@ -178,7 +188,9 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
         [logId],
       );
       logId = r.log_id;
-      return r.problem ?? r.result ?? { table: TABLE, status: 'failed', reason: 'run_maintenance() left no result' };
+      if (r.problem !== null) return parseContract(maintenanceResultSchema, r.problem, `the log entry of ${CRON_COMMAND}`);
+      if (r.result !== null) return parseContract(maintenanceResultSchema, r.result, `partkeeper.last_run after ${CRON_COMMAND}`);
+      return undefined;
     };
 
     const execute = async (e: Entry, step: PlannedStep): Promise<Outcome> => {
@@ -205,13 +217,18 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
             return { violation: { invariant: 'statements-succeed', message: `${e.sql} failed: ${errorText(err)}` } };
           }
           const run = await readRun();
+          if (!run) return { violation: { invariant: 'statements-succeed', message: `maintenance failed: ${e.sql} left no result` } };
           stats.ran(step, run);
-          e.quiet = (run.created ?? []).length === 0 && !(run.retired ?? []).length && !run.rows_moved;
-          for (const r of run.retired ?? []) ledger.forget(parseInstant(r.lower), parseInstant(r.upper));
+          const done = isMaintenanceRun(run) ? run : undefined;
+          e.quiet = !done || (done.created.length === 0 && done.retired.length === 0 && !done.rows_moved);
+          for (const r of done?.retired ?? []) ledger.forget(parseInstant(r.lower), parseInstant(r.upper));
           if (run.status === 'failed')
             return {
               run,
-              violation: { invariant: 'statements-succeed', message: `maintenance failed: ${JSON.stringify(run.error ?? run.reason)}` },
+              violation: {
+                invariant: 'statements-succeed',
+                message: `maintenance failed: ${JSON.stringify('error' in run ? run.error : run.warnings)}`,
+              },
             };
           return { run };
         }
@@ -238,7 +255,7 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
         await sessions.reader?.close();
         delete sessions.reader;
       } else if (e.kind === 'kill') {
-        const killed = await killMaintenance(db, connect, e);
+        const killed = await killMaintenance(db, connect, e, CRON_COMMAND);
         stats.note(
           step,
           killed
@@ -260,7 +277,7 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
         opts.onProgress?.({ step: index, steps: p.steps.length, month, monthIndex, months: calendarMonths });
       }
       const found: Violation[] = [];
-      let run: MaintenanceRun | undefined;
+      let run: MaintenanceResult | undefined;
       for (const op of step.ops) {
         const e = entryOf(op, step, index);
         journal.push(e);
@@ -340,7 +357,7 @@ export async function simulate(input: Scenario, opts: SimulateOptions): Promise<
  * Runs the cron command in a session of its own while a reader holds the DEFAULT partition, so the
  * run moves its rows and then waits to ATTACH; terminates it there. Its transaction rolls back.
  */
-async function killMaintenance(db: Db, connect: () => Promise<Db>, e: Entry): Promise<boolean> {
+async function killMaintenance(db: Db, connect: () => Promise<Db>, e: Entry, command: string): Promise<boolean> {
   const reader = await connect();
   const victim = await connect();
   try {
@@ -350,7 +367,7 @@ async function killMaintenance(db: Db, connect: () => Promise<Db>, e: Entry): Pr
     await reader.exec(`begin; select count(*) from only ${name}`);
     await new SessionState().enter(victim, e);
     const pid = await victim.backendPid();
-    const running = settle(victim.exec(CRON_COMMAND));
+    const running = settle(victim.exec(command));
     let done = false;
     let killed = false;
     void running.then(() => (done = true));

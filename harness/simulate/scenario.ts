@@ -1,291 +1,212 @@
 // Scenarios are plain JSON files in scenarios/: what happens to a livechat_messages table over months
-// of simulated time. This module reads and checks them (a typo in a key is an error, not a default)
-// and fills in the defaults.
+// of simulated time. This module reads them through one zod schema (a typo in a key is an error, not a
+// default), which fills in the defaults; scenarios/README.md is its prose version.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { repoRoot } from '../../src/bundle.ts';
+import { issueLines } from '../../src/contracts.ts';
 import { addDuration, parseInstant, type Duration } from '../instant.ts';
 
-/** The pg_cron jobs sql/functions/schedule_jobs.sql schedules, and the command both run. */
-export const CRON_JOBS: readonly Job[] = [
-  { name: 'partkeeper-frequent', schedule: '*/5 * * * *' },
-  { name: 'partkeeper-monthly', schedule: '0 2 1 * *' },
-];
-export const CRON_COMMAND = 'call partkeeper.run_maintenance()';
+const got = (v: unknown) => JSON.stringify(v);
 
-export interface Job {
-  name: string;
-  /** Five-field cron expression in UTC, as pg_cron reads it. */
-  schedule: string;
+/** An object with exactly these keys; an unknown key is named with the known ones, so a typo is easy to see. */
+function object<S extends z.core.$ZodShape>(shape: S, expected = 'an object') {
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown key(s) ${iss.keys.join(', ')} (known: ${Object.keys(shape).join(', ')})`
+        : iss.code === 'invalid_type'
+          ? `expected ${expected}, got ${got(iss.input)}`
+          : undefined,
+  });
 }
+
+/** A finite number from min to max, an integer when asked. */
+function num(min: number, max: number, integer = false) {
+  const error = (iss: { input?: unknown }) =>
+    `expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${got(iss.input)}`;
+  const n = z.number({ error }).min(min, { error }).max(max, { error });
+  return integer ? n.int({ error }) : n;
+}
+
+const str = z.string({ error: (iss) => `expected a non-empty string, got ${got(iss.input)}` }).min(1, {
+  error: (iss) => `expected a non-empty string, got ${got(iss.input)}`,
+});
+
+const parses = (s: string) => {
+  try {
+    parseInstant(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** A timestamp as parseInstant() reads it: ISO 8601, or PostgreSQL's text. */
+const instant = z
+  .string({ error: (iss) => `expected a non-empty string, got ${got(iss.input)}` })
+  .refine(parses, { error: (iss) => `expected a timestamp such as "2025-09-30T23:00:00Z", got ${got(iss.input)}` });
+
+/** A span of time: calendar years and months (integers), then fixed units; any sign. */
+const durationSchema: z.ZodType<Duration> = object(
+  {
+    years: num(-1e12, 1e12, true).optional(),
+    months: num(-1e12, 1e12, true).optional(),
+    days: num(-1e12, 1e12).optional(),
+    hours: num(-1e12, 1e12).optional(),
+    minutes: num(-1e12, 1e12).optional(),
+    seconds: num(-1e12, 1e12).optional(),
+    micros: num(-1e12, 1e12).optional(),
+  },
+  'a duration such as {"days": 3}',
+);
+
+/** A pg_cron job: its name and five-field cron expression in UTC, as pg_cron reads it. */
+const jobSchema = object({ name: str, schedule: str }, '{"name", "schedule"}');
+export type Job = z.infer<typeof jobSchema>;
 
 /** Settings passed to partkeeper.configure() once, after install (names as its p_* parameters). */
-export interface TableSettings {
-  time_zone?: string;
-  premake?: number;
-  drain_window_back?: string;
-  drain_window_ahead?: string;
-  lock_timeout?: string;
-  lock_retries?: number;
-  max_create_per_run?: number;
-  part_interval?: string;
-  retention?: string;
-}
+const tableSettingsSchema = object({
+  time_zone: str.optional(),
+  premake: num(0, 10000, true).optional(),
+  drain_window_back: str.optional(),
+  drain_window_ahead: str.optional(),
+  lock_timeout: str.optional(),
+  lock_retries: num(0, 10000, true).optional(),
+  max_create_per_run: num(0, 10000, true).optional(),
+  part_interval: str.optional(),
+  retention: str.optional(),
+});
+export type TableSettings = z.infer<typeof tableSettingsSchema>;
 
-export type ScenarioEvent =
-  /** Maintenance does not run in [at, at + for): pg_cron stopped, the server was down, a bad deploy. */
-  | { type: 'outage'; at: string; for: Duration; note?: string }
-  /** The clock (partkeeper.now and pg_cron's schedule) moves by `by` from `at` on. */
-  | { type: 'clockJump'; at: string; by: Duration; note?: string }
-  /** A DBA runs create_monthly_partition for `month` (YYYY-MM-DD), or for the month `monthsAhead` of the clock's. */
-  | { type: 'createPartition'; at: string; month?: string; monthsAhead?: number; session?: string; note?: string }
-  /** `count` messages stamped `by` before (late) or after (early) the clock, from `session`. */
-  | { type: 'late' | 'early'; at: string; by: Duration; count?: number; session?: string; note?: string }
-  /** Server only: another session keeps a long report open on the table for `for`. */
-  | { type: 'longReader'; at: string; for: Duration; note?: string }
-  /** Server only: the next maintenance run is terminated while it moves rows out of DEFAULT. */
-  | { type: 'killMaintenance'; at: string; note?: string };
+const EVENT_TYPES = 'outage, clockJump, createPartition, late, early, longReader, killMaintenance';
 
-export interface Scenario {
-  name: string;
-  description: string;
-  /** Simulated wall time at which the scenario starts. */
-  start: string;
-  months: number;
-  seed: number;
-  /** 'original': the original design's table with partitions 2025-04 .. 2025-08 exists before install. */
-  history: 'none' | 'original';
-  table: TableSettings;
-  messages: {
-    /** Messages per hour outside bursts. */
-    perHour: number;
-    /** Within `hours` of a UTC month boundary the rate is multiplied by `factor`. */
-    monthEnd: { hours: number; factor: number };
-    /** Also insert a row 1 µs before, at and 1 µs after every month boundary of every session's zone. */
-    edges: boolean;
-    /** A share of messages carries a client clock that is off, up to `late` behind or `early` ahead. */
-    skew: { share: number; late: Duration; early: Duration };
-  };
-  /** Time zones of the application's sessions (SET timezone); each tick's messages come from one. */
-  sessions: string[];
-  maintenance: {
-    /** Simulated hours between ticks: each tick inserts what arrived since the last one, then runs due jobs. */
-    tickHours: number;
-    /** TimeZone of the session the jobs run in (pg_cron uses the server's). */
-    timeZone: string;
-    jobs: Job[];
-  };
-  /** Inserts as an insert-only role and maintenance as a role made by grant_maintenance. */
-  roles: boolean;
-  events: ScenarioEvent[];
-}
+const eventSchema = z.discriminatedUnion(
+  'type',
+  [
+    /** Maintenance does not run in [at, at + for): pg_cron stopped, the server was down, a bad deploy. */
+    object({ type: z.literal('outage'), at: instant, for: durationSchema, note: str.optional() }),
+    /** The clock (partkeeper.now and pg_cron's schedule) moves by `by` from `at` on. */
+    object({ type: z.literal('clockJump'), at: instant, by: durationSchema, note: str.optional() }),
+    /** A DBA runs create_monthly_partition for `month` (YYYY-MM-DD), or for the month `monthsAhead` of the clock's. */
+    object({
+      type: z.literal('createPartition'),
+      at: instant,
+      month: str.regex(/^\d{4}-\d{2}-\d{2}$/, { error: (iss) => `expected YYYY-MM-DD, got ${got(iss.input)}` }).optional(),
+      monthsAhead: num(-1200, 1200, true).optional(),
+      session: str.optional(),
+      note: str.optional(),
+    }).refine((e) => (e.month === undefined) !== (e.monthsAhead === undefined), { error: 'give exactly one of month and monthsAhead' }),
+    /** `count` messages stamped `by` before (late) or after (early) the clock, from `session`. */
+    object({
+      type: z.enum(['late', 'early']),
+      at: instant,
+      by: durationSchema,
+      count: num(1, 100000, true).optional(),
+      session: str.optional(),
+      note: str.optional(),
+    }),
+    /** Server only: another session keeps a long report open on the table for `for`. */
+    object({ type: z.literal('longReader'), at: instant, for: durationSchema, note: str.optional() }),
+    /** Server only: the next maintenance run is terminated while it moves rows out of DEFAULT. */
+    object({ type: z.literal('killMaintenance'), at: instant, note: str.optional() }),
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union'
+        ? `unknown event ${got((iss.input as { type?: unknown })?.type)} (${EVENT_TYPES})`
+        : iss.code === 'invalid_type'
+          ? `expected an object, got ${got(iss.input)}`
+          : undefined,
+  },
+);
+export type ScenarioEvent = z.infer<typeof eventSchema>;
 
+/**
+ * A scenario file (scenarios/README.md), with every default filled in. Besides the shape: the
+ * original history keeps its UTC partitions, and every event happens within the scenario.
+ */
+export const scenarioSchema = object(
+  {
+    name: str,
+    description: str.default(''),
+    /** Simulated wall time at which the scenario starts. */
+    start: instant,
+    months: num(1, 1200, true),
+    seed: num(0, 2 ** 32 - 1, true).default(1),
+    /** 'original': the original design's table with partitions 2025-04 .. 2025-08 exists before install. */
+    history: z.enum(['none', 'original'], { error: 'expected "none" or "original"' }).default('none'),
+    table: tableSettingsSchema.prefault({}),
+    messages: object({
+      /** Messages per hour outside bursts. */
+      perHour: num(0, 10000).default(0.25),
+      /** Within `hours` of a UTC month boundary the rate is multiplied by `factor`. */
+      monthEnd: object({ hours: num(0, 24 * 14), factor: num(0, 1000) }, '{"hours", "factor"}').prefault({ hours: 6, factor: 6 }),
+      /** Also insert a row 1 µs before, at and 1 µs after every month boundary of every session's zone. */
+      edges: z.boolean({ error: (iss) => `expected true or false, got ${got(iss.input)}` }).default(true),
+      /** A share of messages carries a client clock that is off, up to `late` behind or `early` ahead. */
+      skew: object(
+        { share: num(0, 1).default(0), late: durationSchema.prefault({}), early: durationSchema.prefault({}) },
+        '{"share", "late", "early"}',
+      ).prefault({}),
+    }).prefault({}),
+    /** Time zones of the application's sessions (SET timezone); each tick's messages come from one. */
+    sessions: z
+      .array(str, { error: 'expected a non-empty array of time zones' })
+      .min(1, { error: 'expected a non-empty array of time zones' })
+      .prefault(['UTC']),
+    maintenance: object({
+      /** Simulated hours between ticks: each tick inserts what arrived since the last one, then runs due jobs. */
+      tickHours: num(1 / 60, 24 * 31).default(6),
+      /** TimeZone of the session the jobs run in (pg_cron uses the server's). */
+      timeZone: str.default('UTC'),
+      /** Absent: the maintenance jobs of partkeeper.job_definitions(), read from the installed SQL. */
+      jobs: z.array(jobSchema, { error: 'expected a non-empty array' }).min(1, { error: 'expected a non-empty array' }).optional(),
+    }).prefault({}),
+    /** Inserts as an insert-only role and maintenance as a role made by grant_maintenance. */
+    roles: z.boolean({ error: (iss) => `expected true or false, got ${got(iss.input)}` }).default(false),
+    events: z.array(eventSchema, { error: 'expected an array' }).prefault([]),
+  },
+  'a JSON object',
+).superRefine((s, ctx) => {
+  if (s.history === 'original' && s.table.time_zone && s.table.time_zone !== 'UTC') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['table', 'time_zone'],
+      message: 'the original history has UTC partitions, so the zone must stay UTC',
+    });
+  }
+  const start = parseInstant(s.start);
+  const end = addDuration(start, { months: s.months });
+  s.events.forEach((e, i) => {
+    const at = parseInstant(e.at);
+    if (at < start || at >= end) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['events', i, 'at'],
+        message: `${e.at} is outside the scenario (${s.start} + ${s.months} months)`,
+      });
+    }
+  });
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+/** A scenario file that cannot be played as it is: the file and each field that is wrong, one a line. */
 export class ScenarioError extends Error {
   override name = 'ScenarioError';
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function only(where: string, obj: Json, keys: string[]): void {
-  const extra = Object.keys(obj).filter((k) => !keys.includes(k));
-  if (extra.length) throw new ScenarioError(`${where}: unknown key(s) ${extra.join(', ')} (known: ${keys.join(', ')})`);
-}
-
-function num(where: string, v: unknown, min: number, max: number, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    throw new ScenarioError(`${where}: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function str(where: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') throw new ScenarioError(`${where}: expected a non-empty string, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function instant(where: string, v: unknown): string {
-  const s = str(where, v);
-  try {
-    parseInstant(s);
-  } catch {
-    throw new ScenarioError(`${where}: expected a timestamp such as "2025-09-30T23:00:00Z", got ${JSON.stringify(v)}`);
-  }
-  return s;
-}
-
-const DURATION_KEYS = ['years', 'months', 'days', 'hours', 'minutes', 'seconds', 'micros'] as const;
-
-function duration(where: string, v: unknown): Duration {
-  if (!isObject(v)) throw new ScenarioError(`${where}: expected a duration such as {"days": 3}, got ${JSON.stringify(v)}`);
-  only(where, v, [...DURATION_KEYS]);
-  const d: Duration = {};
-  for (const k of DURATION_KEYS) {
-    if (v[k] === undefined) continue;
-    d[k] = num(`${where}.${k}`, v[k], -1e12, 1e12, k === 'years' || k === 'months');
-  }
-  return d;
-}
-
-function tableSettings(where: string, v: unknown): TableSettings {
-  if (v === undefined) return {};
-  if (!isObject(v)) throw new ScenarioError(`${where}: expected an object`);
-  const keys = [
-    'time_zone',
-    'premake',
-    'drain_window_back',
-    'drain_window_ahead',
-    'lock_timeout',
-    'lock_retries',
-    'max_create_per_run',
-    'part_interval',
-    'retention',
-  ];
-  only(where, v, keys);
-  const t: TableSettings = {};
-  for (const k of ['time_zone', 'drain_window_back', 'drain_window_ahead', 'lock_timeout', 'part_interval', 'retention'] as const) {
-    if (v[k] !== undefined) t[k] = str(`${where}.${k}`, v[k]);
-  }
-  for (const k of ['premake', 'lock_retries', 'max_create_per_run'] as const) {
-    if (v[k] !== undefined) t[k] = num(`${where}.${k}`, v[k], 0, 10000, true);
-  }
-  return t;
-}
-
-function event(where: string, v: unknown): ScenarioEvent {
-  if (!isObject(v)) throw new ScenarioError(`${where}: expected an object`);
-  const type = str(`${where}.type`, v.type);
-  const at = instant(`${where}.at`, v.at);
-  const note = v.note === undefined ? {} : { note: str(`${where}.note`, v.note) };
-  switch (type) {
-    case 'outage':
-    case 'longReader':
-      only(where, v, ['type', 'at', 'for', 'note']);
-      return { type, at, for: duration(`${where}.for`, v.for), ...note };
-    case 'clockJump':
-      only(where, v, ['type', 'at', 'by', 'note']);
-      return { type, at, by: duration(`${where}.by`, v.by), ...note };
-    case 'createPartition': {
-      only(where, v, ['type', 'at', 'month', 'monthsAhead', 'session', 'note']);
-      if ((v.month === undefined) === (v.monthsAhead === undefined))
-        throw new ScenarioError(`${where}: give exactly one of month and monthsAhead`);
-      const e: ScenarioEvent = { type, at, ...note };
-      if (v.month !== undefined) {
-        const month = str(`${where}.month`, v.month);
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(month)) throw new ScenarioError(`${where}.month: expected YYYY-MM-DD, got ${month}`);
-        e.month = month;
-      }
-      if (v.monthsAhead !== undefined) e.monthsAhead = num(`${where}.monthsAhead`, v.monthsAhead, -1200, 1200, true);
-      if (v.session !== undefined) e.session = str(`${where}.session`, v.session);
-      return e;
-    }
-    case 'late':
-    case 'early': {
-      only(where, v, ['type', 'at', 'by', 'count', 'session', 'note']);
-      const e: ScenarioEvent = { type, at, by: duration(`${where}.by`, v.by), ...note };
-      if (v.count !== undefined) e.count = num(`${where}.count`, v.count, 1, 100000, true);
-      if (v.session !== undefined) e.session = str(`${where}.session`, v.session);
-      return e;
-    }
-    case 'killMaintenance':
-      only(where, v, ['type', 'at', 'note']);
-      return { type, at, ...note };
-    default:
-      throw new ScenarioError(
-        `${where}.type: unknown event ${JSON.stringify(type)} (outage, clockJump, createPartition, late, early, longReader, killMaintenance)`,
-      );
-  }
-}
-
-/** Checks a parsed scenario file and fills in the defaults. */
+/** Checks a parsed scenario file and fills in the defaults; a ScenarioError names `source` and every field that is wrong. */
 export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
-  if (!isObject(raw)) throw new ScenarioError(`${source}: expected a JSON object`);
-  only(source, raw, [
-    'name',
-    'description',
-    'start',
-    'months',
-    'seed',
-    'history',
-    'table',
-    'messages',
-    'sessions',
-    'maintenance',
-    'roles',
-    'events',
-  ]);
-  const m = raw.messages === undefined ? {} : raw.messages;
-  if (!isObject(m)) throw new ScenarioError(`${source}.messages: expected an object`);
-  only(`${source}.messages`, m, ['perHour', 'monthEnd', 'edges', 'skew']);
-  const monthEnd = m.monthEnd === undefined ? { hours: 6, factor: 6 } : m.monthEnd;
-  if (!isObject(monthEnd)) throw new ScenarioError(`${source}.messages.monthEnd: expected {"hours", "factor"}`);
-  only(`${source}.messages.monthEnd`, monthEnd, ['hours', 'factor']);
-  const skew = m.skew === undefined ? { share: 0, late: {}, early: {} } : m.skew;
-  if (!isObject(skew)) throw new ScenarioError(`${source}.messages.skew: expected {"share", "late", "early"}`);
-  only(`${source}.messages.skew`, skew, ['share', 'late', 'early']);
-  const mt = raw.maintenance === undefined ? {} : raw.maintenance;
-  if (!isObject(mt)) throw new ScenarioError(`${source}.maintenance: expected an object`);
-  only(`${source}.maintenance`, mt, ['tickHours', 'timeZone', 'jobs']);
-  const jobs = mt.jobs === undefined ? CRON_JOBS.map((j) => ({ ...j })) : mt.jobs;
-  if (!Array.isArray(jobs) || jobs.length === 0) throw new ScenarioError(`${source}.maintenance.jobs: expected a non-empty array`);
-  const sessions = raw.sessions === undefined ? ['UTC'] : raw.sessions;
-  if (!Array.isArray(sessions) || sessions.length === 0)
-    throw new ScenarioError(`${source}.sessions: expected a non-empty array of time zones`);
-  const events = raw.events === undefined ? [] : raw.events;
-  if (!Array.isArray(events)) throw new ScenarioError(`${source}.events: expected an array`);
-  const history = raw.history === undefined ? 'none' : raw.history;
-  if (history !== 'none' && history !== 'original') throw new ScenarioError(`${source}.history: expected "none" or "original"`);
-  const table = tableSettings(`${source}.table`, raw.table);
-  if (history === 'original' && table.time_zone && table.time_zone !== 'UTC') {
-    throw new ScenarioError(`${source}.table.time_zone: the original history has UTC partitions, so the zone must stay UTC`);
-  }
-
-  const start = instant(`${source}.start`, raw.start);
-  const months = num(`${source}.months`, raw.months, 1, 1200, true);
-  const parsedEvents = events.map((e, i) => event(`${source}.events[${i}]`, e));
-  const end = addDuration(parseInstant(start), { months });
-  parsedEvents.forEach((e, i) => {
-    const at = parseInstant(e.at);
-    if (at < parseInstant(start) || at >= end)
-      throw new ScenarioError(`${source}.events[${i}].at: ${e.at} is outside the scenario (${start} + ${months} months)`);
-  });
-
-  return {
-    name: str(`${source}.name`, raw.name),
-    description: raw.description === undefined ? '' : str(`${source}.description`, raw.description),
-    start,
-    months,
-    seed: raw.seed === undefined ? 1 : num(`${source}.seed`, raw.seed, 0, 2 ** 32 - 1, true),
-    history,
-    table,
-    messages: {
-      perHour: m.perHour === undefined ? 0.25 : num(`${source}.messages.perHour`, m.perHour, 0, 10000),
-      monthEnd: {
-        hours: num(`${source}.messages.monthEnd.hours`, monthEnd.hours, 0, 24 * 14),
-        factor: num(`${source}.messages.monthEnd.factor`, monthEnd.factor, 0, 1000),
-      },
-      edges: m.edges === undefined ? true : m.edges === true,
-      skew: {
-        share: num(`${source}.messages.skew.share`, skew.share ?? 0, 0, 1),
-        late: skew.late === undefined ? {} : duration(`${source}.messages.skew.late`, skew.late),
-        early: skew.early === undefined ? {} : duration(`${source}.messages.skew.early`, skew.early),
-      },
-    },
-    sessions: sessions.map((z, i) => str(`${source}.sessions[${i}]`, z)),
-    maintenance: {
-      tickHours: mt.tickHours === undefined ? 6 : num(`${source}.maintenance.tickHours`, mt.tickHours, 1 / 60, 24 * 31),
-      timeZone: mt.timeZone === undefined ? 'UTC' : str(`${source}.maintenance.timeZone`, mt.timeZone),
-      jobs: jobs.map((j, i) => {
-        const w = `${source}.maintenance.jobs[${i}]`;
-        if (!isObject(j)) throw new ScenarioError(`${w}: expected {"name", "schedule"}`);
-        only(w, j, ['name', 'schedule']);
-        return { name: str(`${w}.name`, j.name), schedule: str(`${w}.schedule`, j.schedule) };
-      }),
-    },
-    roles: raw.roles === true,
-    events: parsedEvents,
-  };
+  const r = scenarioSchema.safeParse(raw);
+  if (!r.success)
+    throw new ScenarioError(
+      issueLines(r.error)
+        .map((l) => `${source}: ${l}`)
+        .join('\n'),
+    );
+  return r.data;
 }
 
 /** Events that need sessions of their own, so a server (--database-url). */

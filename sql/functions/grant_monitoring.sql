@@ -23,7 +23,7 @@ begin
                    ' partkeeper.table_period(regclass, timestamptz), partkeeper.period_bounds(timestamptz, text, text),'
                    ' partkeeper.horizon(regclass, timestamptz), partkeeper.horizon_target(regclass, timestamptz),'
                    ' partkeeper.coverage(regclass, timestamptz, timestamptz), partkeeper.drain_window(regclass, timestamptz),'
-                   ' partkeeper.key_value(text, regtype), partkeeper.bound_literal(timestamptz, regtype), partkeeper.cron_jobs(),'
+                   ' partkeeper.key_value(text, regtype), partkeeper.bound_literal(timestamptz, regtype), partkeeper.cron_jobs(), partkeeper.job_definitions(text, interval),'
                    ' partkeeper.worst_status(text[]), partkeeper.next_expiry(regclass) to %s', p_role);
 end
 $$;

@@ -8,13 +8,12 @@ as $$
  * Schedule partkeeper's pg_cron jobs in this database (which must be cron.database_name, where
  * the pg_cron extension lives), under stable names, so calling it again updates and never
  * duplicates (cron.schedule replaces a job of the same name and user):
- *   partkeeper-frequent       p_frequent (default: every 5 minutes): CALL partkeeper.run_maintenance();
- *                             keeps the premake horizon and drains DEFAULT partitions; a run with
- *                             nothing to do takes no lock on any table.
- *   partkeeper-monthly        '0 2 1 * *' (02:00 UTC on the 1st, the original schedule): the same call.
- *                             (run_maintenance commits after each table, so locks stay short)
- *   partkeeper-prune-history  '30 3 * * *': deletes cron.job_run_details rows of partkeeper-* jobs
- *                             older than p_keep_history (default 7 days); the table grows forever otherwise.
+ * the jobs partkeeper.job_definitions() defines: partkeeper-frequent (p_frequent, default every
+ * 5 minutes) and partkeeper-monthly both CALL partkeeper.run_maintenance(), which keeps the premake
+ * horizon and drains DEFAULT partitions (a run with nothing to do takes no lock on any table; it
+ * commits after each table, so locks stay short); partkeeper-prune-history deletes
+ * cron.job_run_details rows of partkeeper-* jobs older than p_keep_history (default 7 days), a table
+ * that grows forever otherwise.
  * NULL arguments keep what an existing job has (a re-install never undoes a DBA's choice).
  * Jobs run as the calling role. Returns the jobs as partkeeper.cron_jobs() shows them.
  * Errors: PK001 when pg_cron is not installed in this database or an argument is invalid.
@@ -22,7 +21,7 @@ as $$
  */
 declare
     v_frequent text;
-    v_keep interval;
+    v_job record;
     v_prune text;
 begin
     if to_regclass('cron.job') is null then
@@ -37,23 +36,24 @@ begin
     end if;
 
     execute 'select schedule from cron.job where jobname = $1 and username = current_user' into v_frequent using 'partkeeper-frequent';
-    v_frequent := coalesce(p_frequent, v_frequent, '*/5 * * * *');
     if p_keep_history is null then
         execute 'select command from cron.job where jobname = $1 and username = current_user' into v_prune using 'partkeeper-prune-history';
     end if;
-    v_keep := coalesce(p_keep_history, interval '7 days');
-    v_prune := coalesce(v_prune, format(
-        'DELETE FROM cron.job_run_details WHERE jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE ''partkeeper-%%'') AND end_time < now() - interval %L',
-        v_keep));
 
-    begin
-        execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-frequent', v_frequent, 'CALL partkeeper.run_maintenance()';
-    exception when others then
-        raise exception 'invalid schedule %: %', quote_literal(v_frequent), sqlerrm
-            using errcode = 'PK001', hint = 'Use cron syntax in GMT with a period of at least a minute, for example ''*/5 * * * *''.';
-    end;
-    execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-monthly', '0 2 1 * *', 'CALL partkeeper.run_maintenance()';
-    execute 'select cron.schedule($1, $2, $3)' using 'partkeeper-prune-history', '30 3 * * *', v_prune;
+    for v_job in select * from partkeeper.job_definitions(coalesce(p_frequent, v_frequent), p_keep_history) loop
+        if v_job.jobname = 'partkeeper-prune-history' then
+            v_job.command := coalesce(v_prune, v_job.command);
+            v_prune := v_job.command;
+        elsif v_job.jobname = 'partkeeper-frequent' then
+            v_frequent := v_job.schedule;
+        end if;
+        begin
+            execute 'select cron.schedule($1, $2, $3)' using v_job.jobname, v_job.schedule, v_job.command;
+        exception when others then
+            raise exception 'invalid schedule %: %', quote_literal(v_job.schedule), sqlerrm
+                using errcode = 'PK001', hint = 'Use cron syntax in GMT with a period of at least a minute, for example ''*/5 * * * *''.';
+        end;
+    end loop;
     perform partkeeper.write_log(null, 'schedule_jobs', null, jsonb_build_object('frequent', v_frequent, 'prune', v_prune));
     return partkeeper.cron_jobs();
 end

@@ -1,6 +1,8 @@
-import { EXIT, type Command } from '../command.ts';
+import { exitFor, type Command } from '../command.ts';
+import { healthSchema, parseContract, type HealthCheck } from '../contracts.ts';
 
-type Check = { check: string; table: string | null; status: 'ok' | 'info' | 'warning' | 'error'; message: string; fix: string | null };
+/** A check of health(), or one the command makes itself on this machine. */
+type Check = Omit<HealthCheck, 'check'> & { check: HealthCheck['check'] | 'clock_skew' };
 
 const MARK = { ok: 'ok  ', info: 'info', warning: 'WARN', error: 'FAIL' } as const;
 
@@ -26,12 +28,13 @@ Exit codes: 0 all checks pass, 2 warnings, 1 errors.`,
     const db = await ctx.db();
     const v = ctx.values;
     const before = Date.now();
-    const { h, server } = await db.one<{ h: { status: string; checks: Check[] }; server: string }>(
+    const row = await db.one<{ h: unknown; server: string }>(
       `select partkeeper.health(coalesce($1::bigint, 53687091200), $2::bigint, coalesce($3::bigint, 0), coalesce($4::interval, '1 hour')) as h,
               extract(epoch from clock_timestamp())::text as server`,
       [v['max-partition-bytes'] ?? null, v['max-partition-rows'] ?? null, v['max-default-rows'] ?? null, v['max-run-age'] ?? null],
     );
-    const skew = Math.abs(Number(server) * 1000 - (before + Date.now()) / 2) / 1000;
+    const skew = Math.abs(Number(row.server) * 1000 - (before + Date.now()) / 2) / 1000;
+    const h = parseContract(healthSchema, row.h, 'partkeeper.health()');
     const maxSkew = Number(v['max-clock-skew']);
     const checks: Check[] = [
       ...h.checks,
@@ -43,7 +46,9 @@ Exit codes: 0 all checks pass, 2 warnings, 1 errors.`,
         fix: skew > maxSkew ? 'Synchronise the clocks (NTP); partitions follow the server clock.' : null,
       },
     ];
-    const worst = checks.some((c) => c.status === 'error') ? 'error' : checks.some((c) => c.status === 'warning') ? 'warning' : 'ok';
+    // the SQL folds the statuses (health()'s checks and this machine's) by its one rule
+    const folded = (await db.one<{ s: string }>('select partkeeper.worst_status($1::text[]) as s', [checks.map((c) => c.status)])).s;
+    const worst = folded === 'failed' ? 'error' : folded;
     if (v.json) ctx.out(JSON.stringify({ status: worst, checks }, null, 2));
     else {
       for (const c of checks) {
@@ -52,6 +57,6 @@ Exit codes: 0 all checks pass, 2 warnings, 1 errors.`,
       }
       ctx.out(worst === 'ok' ? 'all checks passed' : `doctor: ${worst === 'error' ? 'errors found' : 'warnings found'}`);
     }
-    return worst === 'error' ? EXIT.failed : worst === 'warning' ? EXIT.warnings : EXIT.ok;
+    return exitFor(worst);
   },
 };

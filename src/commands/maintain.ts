@@ -1,32 +1,20 @@
-import { EXIT, type Command } from '../command.ts';
+import { exitFor, type Command } from '../command.ts';
+import { isMaintenanceRun, maintenanceAllSchema, parseContract, type MaintenanceResult } from '../contracts.ts';
 
-type Warning = { code: string; message: string; hint?: string };
-type Run = {
-  table: string;
-  status: string;
-  complete?: boolean;
-  reason?: string;
-  created?: { partition: string; rows_moved: number }[];
-  rows_moved?: number;
-  default_rows?: number;
-  horizon?: string | null;
-  duration_ms?: number;
-  warnings?: Warning[];
-  error?: { code: string; sqlstate: string; message: string; hint: string | null };
-};
-
-function describe(r: Run): string[] {
-  if (r.error)
+function describe(r: MaintenanceResult): string[] {
+  if (isMaintenanceRun(r)) {
+    const made = r.created.map((c) => `${c.partition}${c.rows_moved ? ` (+${c.rows_moved} rows)` : ''}`);
     return [
-      `${r.table}: ${r.status}: [${r.error.code}] ${r.error.sqlstate} ${r.error.message}${r.error.hint ? `\n  hint: ${r.error.hint}` : ''}`,
+      `${r.table}: ${r.status}: ${made.length ? `created ${made.join(', ')}` : 'nothing to create'}; ` +
+        `${r.rows_moved} row(s) moved, ${r.default_rows} left in DEFAULT, horizon ${r.horizon ?? 'none'}, ${r.duration_ms} ms`,
+      ...r.warnings.map((w) => `  warning [${w.code}]: ${w.message}${w.hint ? `\n    hint: ${w.hint}` : ''}`),
     ];
-  if (!r.created) return [`${r.table}: ${r.status} (${r.reason})`];
-  const made = r.created.map((c) => `${c.partition}${c.rows_moved ? ` (+${c.rows_moved} rows)` : ''}`);
-  return [
-    `${r.table}: ${r.status}: ${made.length ? `created ${made.join(', ')}` : 'nothing to create'}; ` +
-      `${r.rows_moved} row(s) moved, ${r.default_rows} left in DEFAULT, horizon ${r.horizon ?? 'none'}, ${r.duration_ms} ms`,
-    ...(r.warnings ?? []).map((w) => `  warning [${w.code}]: ${w.message}${w.hint ? `\n    hint: ${w.hint}` : ''}`),
-  ];
+  }
+  // a table that could not be maintained, or a busy run that waited in vain
+  const error = 'error' in r ? r.error : undefined;
+  if (error)
+    return [`${r.table}: ${r.status}: [${error.code}] ${error.sqlstate} ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`];
+  return [`${r.table}: ${r.status} (${'reason' in r ? r.reason : ''})`];
 }
 
 export const maintain: Command = {
@@ -42,16 +30,15 @@ a lock not obtained, a run already in progress), 1 failed (an error).`,
   async run(ctx) {
     const db = await ctx.db();
     const table = (ctx.values.table as string | undefined) ?? null;
-    const { p_results: results } = await db.one<{ p_results: { status: 'ok' | 'warning' | 'failed'; tables: Run[] } }>(
-      'call partkeeper.run_maintenance($1::regclass, false, null)',
-      [table],
-    );
+    const { p_results } = await db.one<{ p_results: unknown }>('call partkeeper.run_maintenance($1::regclass, false, null)', [table]);
+    const results = parseContract(maintenanceAllSchema, p_results, 'CALL partkeeper.run_maintenance()');
     const status = results.status;
-    if (ctx.values.json) ctx.out(JSON.stringify(results, null, 2));
+    // the SQL's own JSON, as it was checked: parsing rebuilds objects in the schema's key order
+    if (ctx.values.json) ctx.out(JSON.stringify(p_results, null, 2));
     else {
       for (const r of results.tables) for (const line of describe(r)) ctx.out(line);
       ctx.out(results.tables.length ? `maintenance ${status}` : 'no managed tables (partkeeper.register_table() adds one)');
     }
-    return status === 'failed' ? EXIT.failed : status === 'warning' ? EXIT.warnings : EXIT.ok;
+    return exitFor(status);
   },
 };

@@ -1,68 +1,23 @@
 import type { Command } from '../command.ts';
-
-type Partition = {
-  partition: string;
-  lower: string | null;
-  upper: string | null;
-  is_default: boolean;
-  rows_estimate: number | null;
-  bytes: number;
-};
-type Table = {
-  table: string;
-  time_zone: string;
-  premake: number;
-  enabled: boolean;
-  partitions: Partition[];
-  partition_count: number;
-  default_rows: number;
-  horizon: string | null;
-  horizon_target: string;
-  last_run: {
-    finished_at: string;
-    clock: string;
-    status: string;
-    complete: boolean | null;
-    result: { warnings?: { code: string; message: string }[] };
-  } | null;
-};
-type CronJob = {
-  jobname: string;
-  schedule: string;
-  database: string;
-  active: boolean;
-  last_status: string | null;
-  last_start: string | null;
-  recent_failures: number;
-};
-export type Status = { version: string; clock: string; simulated_clock: string | null; tables: Table[]; cron_jobs: CronJob[] | null };
+import { size } from '../format.ts';
+import { healthSchema, parseContract, statusSchema, type Health, type Status } from '../contracts.ts';
 
 const day = (ts: string | null) => (ts ? ts.slice(0, 10) : '-');
 const seconds = (ts: string) => Date.parse(ts) / 1000;
-const size = (bytes: number) => {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u ? v.toFixed(1) : v} ${units[u]}`;
-};
 
 function text(s: Status): string[] {
   const lines = [
     `partkeeper ${s.version}, clock ${s.clock}${s.simulated_clock ? ` (simulated: partkeeper.now = ${s.simulated_clock})` : ''}`,
   ];
   for (const t of s.tables) {
-    if (!t.partitions) {
+    if (!t.exists) {
       lines.push('', `${t.table}: registered, but the table no longer exists (partkeeper.unregister_table())`);
       continue;
     }
     lines.push(
       '',
       `${t.table} (${t.time_zone} months, premake ${t.premake}${t.enabled ? '' : ', DISABLED'}): ${t.partition_count} partitions, ` +
-        `horizon ${day(t.horizon)} (needs ${day(t.horizon_target)}), ${t.default_rows} row(s) in DEFAULT`,
+        `horizon ${day(t.horizon)} (needs ${day(t.horizon_target)}), ${t.default_rows ?? '?'} row(s) in DEFAULT`,
     );
     lines.push(
       `  ${'partition'.padEnd(40)} ${'from'.padEnd(10)}  ${'to'.padEnd(10)}  ${'rows (est.)'.padStart(11)}  ${'size'.padStart(9)}`,
@@ -70,7 +25,7 @@ function text(s: Status): string[] {
     for (const p of t.partitions) {
       lines.push(
         `  ${p.partition.padEnd(40)} ${(p.is_default ? 'DEFAULT' : day(p.lower)).padEnd(10)}  ${(p.is_default ? '' : day(p.upper)).padEnd(10)}  ` +
-          `${String(p.is_default ? t.default_rows : (p.rows_estimate ?? '?')).padStart(11)}  ${size(p.bytes).padStart(9)}`,
+          `${String((p.is_default ? t.default_rows : p.rows_estimate) ?? '?').padStart(11)}  ${size(p.bytes).padStart(9)}`,
       );
     }
     const r = t.last_run;
@@ -90,7 +45,7 @@ function text(s: Status): string[] {
 }
 
 /** Prometheus text exposition format (version 0.0.4). Metric names are documented in the README. */
-export function prometheus(s: Status, health: string): string[] {
+export function prometheus(s: Status, health: Health['status']): string[] {
   const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
   const labels = (l: Record<string, string>) =>
     `{${Object.entries(l)
@@ -101,12 +56,13 @@ export function prometheus(s: Status, health: string): string[] {
     (metrics[name] ??= { help, samples: [] }).samples.push([l, value]);
   };
   add('partkeeper_info', 'Installed partkeeper version.', { version: s.version }, 1);
-  add('partkeeper_health_status', 'Worst health check: 0 ok, 1 warning, 2 error.', {}, { ok: 0, warning: 1, error: 2 }[health] ?? 2);
+  add('partkeeper_health_status', 'Worst health check: 0 ok, 1 warning, 2 error.', {}, { ok: 0, warning: 1, error: 2 }[health]);
   for (const t of s.tables) {
     const tl = { table: t.table };
-    if (!t.partitions) continue; // registered, but the table was dropped (health says so)
+    if (!t.exists) continue; // registered, but the table was dropped (health says so)
     add('partkeeper_partitions', 'Partitions of the table, DEFAULT excluded.', tl, t.partition_count);
-    add('partkeeper_default_rows', 'Rows waiting in the DEFAULT partition.', tl, t.default_rows);
+    // unknown to a role that may not count them before the first run: no sample rather than "null"
+    if (t.default_rows !== null) add('partkeeper_default_rows', 'Rows waiting in the DEFAULT partition.', tl, t.default_rows);
     add(
       'partkeeper_horizon_timestamp_seconds',
       'End of the contiguous partitions from now (0: none holds now).',
@@ -158,11 +114,13 @@ exposition format (for a scrape endpoint or node_exporter's textfile collector).
   options: { json: { type: 'boolean' }, prometheus: { type: 'boolean' } },
   async run(ctx) {
     const db = await ctx.db();
-    const { s } = await db.one<{ s: Status }>('select partkeeper.status() as s');
-    if (ctx.values.json) ctx.out(JSON.stringify(s, null, 2));
+    const raw = (await db.one<{ s: unknown }>('select partkeeper.status() as s')).s;
+    const s = parseContract(statusSchema, raw, 'partkeeper.status()');
+    // the SQL's own JSON, as it was checked: parsing rebuilds objects in the schema's key order
+    if (ctx.values.json) ctx.out(JSON.stringify(raw, null, 2));
     else if (ctx.values.prometheus) {
-      const { h } = await db.one<{ h: string }>(`select partkeeper.health() ->> 'status' as h`);
-      for (const line of prometheus(s, h)) ctx.out(line);
+      const h = parseContract(healthSchema, (await db.one<{ h: unknown }>('select partkeeper.health() as h')).h, 'partkeeper.health()');
+      for (const line of prometheus(s, h.status)) ctx.out(line);
     } else for (const line of text(s)) ctx.out(line);
     return 0;
   },
