@@ -133,7 +133,7 @@ async function diagnose(db: Db, rows: number): Promise<Breakdown> {
       [re],
     );
   const count = await sum('from only \\S+_default group by');
-  const move = await sum('^\\s*with moved as \\(delete');
+  const move = await sum('^\\s*(insert into .* from only \\S+_default where|delete from only \\S+_default where)');
   const attach = await sum('attach partition .* for values from');
   await check(db, 'partkeeper', rows);
   await db.exec(`drop table ${t} cascade`);
@@ -241,7 +241,7 @@ export async function drain(ctx: Ctx): Promise<Section> {
           ],
           [
             'moving the rows',
-            '`with moved as (delete from only t_default where <month> returning ...) insert into <partition> ...`',
+            '`insert into <partition> ... select ... from only t_default where <month>` then `delete from only t_default where <month>`',
             fmt(diag.moveMs, 0),
             pct(diag.moveMs),
           ],
@@ -272,7 +272,7 @@ export async function drain(ctx: Ctx): Promise<Section> {
         const share = (x: number) => `${fmt((x / diag.totalMs) * 100, 0)}%`;
         const other = diag.totalMs - diag.countMs - diag.moveMs - diag.attachMs;
         why =
-          `In the ${fmtInt(diag.rows)}-row breakdown in section 3: the move (DELETE ... RETURNING into INSERT) takes ${share(diag.moveMs)} of partkeeper's run, ` +
+          `In the ${fmtInt(diag.rows)}-row breakdown in section 3: the move (INSERT ... SELECT, then DELETE) takes ${share(diag.moveMs)} of partkeeper's run, ` +
           `${fmt(diag.moveMs, 0)} ms where the floor's INSERT ... SELECT plus DELETE takes about ${fmt(floor * k, 0)} ms; ` +
           `the ATTACH ${share(diag.attachMs)}, ${fmt(diag.attachMs, 0)} ms, mostly the two index builds (about ${fmt(idx * k, 0)} ms on the floor's table) plus a scan of the whole DEFAULT partition, deleted rows included, to validate it; ` +
           `counting the DEFAULT partition's rows per period ${share(diag.countMs)} (${diag.countCalls} scan(s)); everything else ${share(other)}. ` +
