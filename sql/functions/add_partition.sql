@@ -120,10 +120,12 @@ begin
         else
             v_method := 'attach';
         end if;
-        -- an empty table needs no CHECK for ATTACH to skip validating it: there is nothing to scan
+        -- an empty table needs no CHECK for ATTACH to skip validating it: there is nothing to scan.
+        -- The table is made before the SHARE lock is taken (nobody else sees it before the commit),
+        -- so writers wait only from the lock to the commit.
         v_statements := v_statements
-            || (format('lock table %s in share mode', p_parent), false)::partkeeper.statement
             || array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements || v_ddl.after_load) s)
+            || (format('lock table %s in share mode', p_parent), false)::partkeeper.statement
             || (v_attach, false)::partkeeper.statement;
         if v_method = 'guarded attach' then
             v_statements := v_statements || (format('alter table %s drop constraint partkeeper_guard', v_info.default_partition), false)::partkeeper.statement;
