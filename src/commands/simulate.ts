@@ -103,6 +103,7 @@ Progress goes to stderr. Exit codes: 0 every invariant held, 1 a violation or an
     keep: { type: 'boolean' },
     list: { type: 'boolean' },
   },
+  positionals: [0, 1],
   async run(ctx) {
     if (ctx.values.list) {
       for (const name of listScenarios()) {
