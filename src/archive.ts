@@ -285,7 +285,7 @@ type Target0 = { partition: string; name: string; schema: string; parent: string
 export async function archivePartition(db: Db, partition: string, opts: ArchiveOptions): Promise<ArchiveResult> {
   const progress = opts.progress ?? new Progress(false);
   const p = await db.one<Target0>(
-    `select c.oid::regclass::text as partition, c.relname as name, n.nspname as schema,
+    `select format('%I.%I', n.nspname, c.relname) as partition, c.relname as name, n.nspname as schema,
             format('%I.%I', n.nspname, c.relname) as rel,
             (select format('%I.%I', pn.nspname, pc.relname) from pg_inherits i join pg_class pc on pc.oid = i.inhparent
                join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parent

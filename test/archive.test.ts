@@ -102,7 +102,7 @@ describe('partkeeper archive and restore', () => {
     expect(a.stdout).toMatch(
       /^archived public\.livechat_messages_2025_06 \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\): 300 rows/,
     );
-    expect(a.stderr).toMatch(/\rverify livechat_messages_2025_06: 100% 300\/300 rows/);
+    expect(a.stderr).toMatch(/\rverify public\.livechat_messages_2025_06: 100% 300\/300 rows/);
     const manifestPath = path.join(dir, `${PART}.manifest.json`);
     const m = manifestSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
     expect(m).toMatchObject({
@@ -186,6 +186,27 @@ describe('partkeeper archive and restore', () => {
       ),
     );
     expect(made).toEqual({ checks: ['body_short:false'], ident: 'f', leftovers: [] });
+  });
+
+  it("a restored partition belongs to the parent's owner, not to the role that restored it", async () => {
+    const w = await workspace();
+    await seed(w, 5);
+    const owner = `pk_restore_owner_${Math.random().toString(16).slice(2, 8)}`;
+    await w.sql((db) => db.exec(`create role ${owner}; alter table livechat_messages owner to ${owner}`));
+    try {
+      const dir = tempDir('partkeeper-archive-');
+      expect((await cli('archive', PART, '--dir', dir, ...w.args)).code).toBe(0);
+      await w.sql((db) => db.exec(`drop table ${PART}`));
+      const r = await cli('restore', path.join(dir, `${PART}.manifest.json`), ...w.args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await w.sql((db) => db.one(`select relowner::regrole::text as owner from pg_class where oid = $1::regclass`, [PART]))).toEqual(
+        {
+          owner,
+        },
+      );
+    } finally {
+      await w.sql((db) => db.exec(`reset role; reassign owned by ${owner} to current_user; drop owned by ${owner}; drop role ${owner}`));
+    }
   });
 
   it('a file damaged before verification is refused: nothing recorded, no file left, the partition untouched', async () => {

@@ -210,6 +210,9 @@ describe('the command line under misuse', () => {
     const bad = await runChild(['doctor', '--max-partition-bytes', 'lots', ...args], { timeoutMs: 60_000 });
     expect(bad.code).toBe(64);
     expect(bad.stderr).toMatch(/--max-partition-bytes: invalid size: "lots"/);
+    const age = await runChild(['doctor', '--max-run-age', 'soon', ...args], { timeoutMs: 60_000 });
+    expect(age.code).toBe(64);
+    expect(age.stderr).toMatch(/--max-run-age: invalid input syntax for type interval/);
   }, 130_000);
 
   it('errors under --json are JSON on stdout too', async () => {
@@ -251,7 +254,7 @@ describe('archive stopped by a signal', () => {
         timeoutMs: 120_000,
         during: (child, seen) => {
           const poll = setInterval(() => {
-            if (!sent && /archive (public\.)?livechat_messages_2025_01: \d+%/.test(seen.stderr())) {
+            if (!sent && /archive public\.livechat_messages_2025_01: \d+%/.test(seen.stderr())) {
               sent = true;
               child.kill(signal);
             }

@@ -55,6 +55,12 @@ Exit codes: 0 all checks pass, 2 warnings, 1 errors, 64 wrong usage.`,
     const defaultRows = count('max-default-rows', v['max-default-rows']);
     const db = await ctx.db();
     const maxBytes = await bytes(db, 'max-partition-bytes', v['max-partition-bytes']);
+    if (v['max-run-age'] !== undefined)
+      await db.query('select $1::interval', [v['max-run-age']]).catch((e: unknown) => {
+        if (e instanceof DbError && e.code.startsWith('22'))
+          throw new UsageError(`--max-run-age: ${e.message} (an interval such as '2 hours')`);
+        throw e;
+      });
     const before = Date.now();
     const row = await db.one<{ h: unknown; server: string }>(
       `select partkeeper.health(coalesce($1::bigint, 53687091200), $2::bigint, coalesce($3::bigint, 0), coalesce($4::interval, '1 hour')) as h,
