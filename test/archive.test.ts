@@ -192,7 +192,15 @@ describe('partkeeper archive and restore', () => {
     const w = await workspace();
     await seed(w, 5);
     const owner = `pk_restore_owner_${Math.random().toString(16).slice(2, 8)}`;
-    await w.sql((db) => db.exec(`create role ${owner}; alter table livechat_messages owner to ${owner}`));
+    // the table and every partition belong to another role, as after an install by the owner
+    await w.sql((db) =>
+      db.exec(`create role ${owner}; alter table livechat_messages owner to ${owner};
+               do $$ declare r record; begin
+                 for r in select inhrelid::regclass as p from pg_inherits where inhparent = 'livechat_messages'::regclass loop
+                   execute format('alter table %s owner to ${owner}', r.p);
+                 end loop;
+               end $$`),
+    );
     try {
       const dir = tempDir('partkeeper-archive-');
       expect((await cli('archive', PART, '--dir', dir, ...w.args)).code).toBe(0);
@@ -218,7 +226,7 @@ describe('partkeeper archive and restore', () => {
       const db = await openTarget(w.target);
       try {
         await expect(archivePartition(db, PART, { dir, beforeVerify: async (f) => damage(f) })).rejects.toThrow(
-          /^the archive of livechat_messages_2025_06 failed verification: .+; it was removed and nothing was recorded$/,
+          /^the archive of public\.livechat_messages_2025_06 failed verification: .+; it was removed and nothing was recorded$/,
         );
         // the session is usable afterwards (its transaction was rolled back)
         expect(await db.query('select 1 as one')).toEqual([{ one: 1 }]);
