@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { healthCheckSchema, maintenanceAllSchema, statusSchema } from './contracts.ts';
 
+/** Each --json output's `format` value: its name and version. */
 export const FORMATS = {
   maintain: 'partkeeper-maintain/1',
   status: 'partkeeper-status/1',
