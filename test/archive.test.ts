@@ -192,9 +192,9 @@ describe('partkeeper archive and restore', () => {
     const w = await workspace();
     await seed(w, 5);
     const owner = `pk_restore_owner_${Math.random().toString(16).slice(2, 8)}`;
-    // the table and every partition belong to another role, as after an install by the owner
+    // the table and every partition belong to another role, who may create in its schema (README, Roles)
     await w.sql((db) =>
-      db.exec(`create role ${owner}; alter table livechat_messages owner to ${owner};
+      db.exec(`create role ${owner}; grant create on schema public to ${owner}; alter table livechat_messages owner to ${owner};
                do $$ declare r record; begin
                  for r in select inhrelid::regclass as p from pg_inherits where inhparent = 'livechat_messages'::regclass loop
                    execute format('alter table %s owner to ${owner}', r.p);
