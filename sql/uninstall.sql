@@ -19,6 +19,7 @@ declare
     v_dependents text;
     v_tables text;
     v_jobs integer := 0;
+    v_messages text := pg_catalog.current_setting('client_min_messages');
     r record;
 begin
     if v_ns is null then
@@ -76,7 +77,10 @@ begin
         execute pg_catalog.format('drop function %s', r.func);
     end loop;
 
+    -- its objects, listed one by one in a NOTICE otherwise, are what this script is about
+    perform pg_catalog.set_config('client_min_messages', 'warning', true);
     drop schema partkeeper cascade;
+    perform pg_catalog.set_config('client_min_messages', v_messages, true);
 
     raise notice '%', pg_catalog.format(
         'partkeeper: removed from database %s (schema partkeeper, its functions and state, the public wrappers, %s pg_cron job(s)). '

@@ -65,6 +65,7 @@ describe('partkeeper command line', () => {
     const removed = await cli('uninstall', '--yes', ...w.args);
     expect(removed.code).toBe(0);
     expect(removed.stderr).toMatch(/partkeeper: removed from database .*Kept, with every partition and row: public\.ev\./);
+    expect(removed.stderr).not.toMatch(/drop cascades/);
     await w.sql(async (db) => {
       expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
       expect(

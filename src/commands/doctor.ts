@@ -28,7 +28,7 @@ const MARK = { ok: 'ok  ', info: 'info', warning: 'WARN', error: 'FAIL' } as con
 
 export const doctor: Command = {
   summary: 'run the troubleshooting checks and print each with its fix; exit 1 on errors, 2 on warnings',
-  usage: `usage: partkeeper doctor [--json] [--max-partition-bytes N] [--max-partition-rows N]
+  usage: `usage: partkeeper doctor [--json] [--max-partition-bytes SIZE] [--max-partition-rows N]
                          [--max-default-rows N] [--max-run-age INTERVAL] [--max-clock-skew SECONDS]
                          [--database-url URL | --pglite DIR]
 
