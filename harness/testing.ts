@@ -76,6 +76,9 @@ afterAll(async () => {
 /** A brand-new database for one test (or one file, from beforeAll), bundle installed unless bundle: false. */
 export async function freshDb(opts: { bundle?: boolean } = {}): Promise<TestDb> {
   const db = target === 'pglite' ? await pgliteDb() : await serverDb();
+  // Installs in this session make no partition by the real clock: tests set their own clock after
+  // install and expect the partitions of their time only (test/install.test.ts covers the default).
+  await db.exec('set partkeeper.premake_on_install = off');
   try {
     // Inside a test: drop it as soon as the test ends; elsewhere the file-level hook does it.
     onTestFinished(() => db.drop());

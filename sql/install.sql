@@ -5,6 +5,7 @@
 begin;
 -- one install at a time
 do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
+\ir checks/install_rights.sql
 
 -- migrations drop objects of older versions that a fresh database does not have: no notices for those
 set local client_min_messages = warning;

@@ -12,7 +12,7 @@
 // through an in-memory Blob ('/dev/blob'), so there a partition must fit in memory.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -230,6 +230,34 @@ async function readBack(file: string, onProgress?: (t: Tally) => void) {
 /* Archive                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
+/**
+ * Makes sure `dir` is a folder this process can write to, creating it and its parents when missing.
+ * One level at a time: node's recursive mkdir never returns for a path under /proc. Throws an
+ * ArchiveError naming the folder and the reason.
+ */
+export async function prepareDir(dir: string): Promise<void> {
+  const make = async (d: string, depth: number): Promise<void> => {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return;
+      if (code !== 'ENOENT' || depth > 64 || path.dirname(d) === d) throw e;
+      await make(path.dirname(d), depth + 1);
+      await mkdir(d).catch((again: NodeJS.ErrnoException) => {
+        if (again.code !== 'EEXIST') throw again;
+      });
+    }
+  };
+  try {
+    await make(path.resolve(dir), 0);
+    if (!(await stat(dir)).isDirectory()) throw new Error('not a folder');
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new ArchiveError(`cannot write archives into ${dir}: ${(e as Error).message}`);
+  }
+}
+
 export interface ArchiveOptions {
   /** Folder for the two files (created beforehand by the caller). */
   dir: string;
@@ -238,6 +266,8 @@ export interface ArchiveOptions {
   /** With force: replace it even when it holds more rows than the partition does now. */
   allowFewerRows?: boolean;
   progress?: Progress;
+  /** Stops the archive: the temporary files are removed and nothing is recorded (the transaction rolls back). */
+  signal?: AbortSignal;
   /** Called with the finished, not yet verified data file (tests damage it here). */
   beforeVerify?: (dataFile: string) => Promise<void>;
 }
@@ -255,7 +285,7 @@ type Target0 = { partition: string; name: string; schema: string; parent: string
 export async function archivePartition(db: Db, partition: string, opts: ArchiveOptions): Promise<ArchiveResult> {
   const progress = opts.progress ?? new Progress(false);
   const p = await db.one<Target0>(
-    `select c.oid::regclass::text as partition, c.relname as name, n.nspname as schema,
+    `select format('%I.%I', n.nspname, c.relname) as partition, c.relname as name, n.nspname as schema,
             format('%I.%I', n.nspname, c.relname) as rel,
             (select format('%I.%I', pn.nspname, pc.relname) from pg_inherits i join pg_class pc on pc.oid = i.inhparent
                join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parent
@@ -343,8 +373,9 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
           throw e;
         });
       try {
-        await pipeline(out.data, tally, createGzip(), tap, file);
+        await pipeline(out.data, tally, createGzip(), tap, file, { signal: opts.signal ?? new AbortController().signal });
       } catch (e) {
+        opts.signal?.throwIfAborted();
         throw ioError(e, `writing ${dataPath} failed`);
       }
       progress.done(rowsLine(label, tally.rows, expected, `, ${size(tap.bytes)} written`));
@@ -353,6 +384,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
       }
 
       // Verify: read the file back and compare with what was written and with the partition.
+      opts.signal?.throwIfAborted();
       await opts.beforeVerify?.(tmpData);
       const failed = (why: string) =>
         new ArchiveError(`the archive of ${p.partition} failed verification: ${why}; it was removed and nothing was recorded`);
@@ -362,6 +394,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
         },
       );
       progress.done(rowsLine(`verify ${p.partition}`, back.rows, expected));
+      opts.signal?.throwIfAborted();
       const compare = (what: string, got: string | number, want: string | number) => {
         if (got !== want) throw failed(`${what} ${got} read back, ${want} written`);
       };
@@ -387,6 +420,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
         created_at: new Date().toISOString(),
       };
       await writeFile(tmpManifest, `${JSON.stringify(manifest, null, 2)}\n`, { flag: opts.force ? 'w' : 'wx' });
+      opts.signal?.throwIfAborted();
       placed = true;
       await rename(tmpData, dataPath);
       await rename(tmpManifest, manifestPath);

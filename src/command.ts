@@ -3,8 +3,8 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Db } from './db.ts';
 
-/** Exit codes, documented in the README ("Command line"). */
-export const EXIT = { ok: 0, failed: 1, warnings: 2, usage: 64 } as const;
+/** Exit codes, documented in the README ("Command line"); 130 and 143 end a run stopped by SIGINT or SIGTERM. */
+export const EXIT = { ok: 0, failed: 1, warnings: 2, usage: 64, interrupted: 130, terminated: 143 } as const;
 
 /**
  * The exit code for a status folded by the SQL's partkeeper.worst_status(): 'failed' (or a health
@@ -17,6 +17,8 @@ export interface Command {
   summary: string;
   usage: string;
   options?: ParseArgsConfig['options'];
+  /** How many positional arguments it takes, [min, max]; none by default. More or fewer is a usage error. */
+  positionals?: [number, number];
   run(ctx: Context): Promise<number>;
 }
 

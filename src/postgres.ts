@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import pgPass from 'pgpass';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DbError, Session, TEXT_ARRAY_OIDS, textParsers, toNotice, type Db, type Notice } from './db.ts';
 
@@ -20,7 +21,18 @@ const types = {
  */
 export async function openPostgres(url?: string, applicationName = 'partkeeper-harness'): Promise<Db> {
   // Without a URL, node-postgres reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD like libpq.
-  const client = new pg.Client({ ...(url ? { connectionString: url } : {}), types, application_name: applicationName });
+  const client = new pg.Client({
+    ...(url ? { connectionString: url } : {}),
+    types,
+    application_name: applicationName,
+    // libpq waits for ever by default; a command line run from cron must not
+    connectionTimeoutMillis: connectTimeoutSeconds(url) * 1000,
+  });
+  // Without a password in the URL or PGPASSWORD, ~/.pgpass is read only when the server asks for one
+  // (by us, so that the driver prints no deprecation warning about it), and a missing one is an error
+  // at once: node-postgres would otherwise send none and wait for ever in the middle of SCRAM.
+  const withPassword = client as unknown as { password: unknown };
+  if (!withPassword.password) withPassword.password = passwordFile;
   // A dead connection must fail every later call with the reason, as a DbError:
   // the server's FATAL (57P01 terminated, 57P02 crash...) when it sent one, else
   // 08006 connection_failure (reset, EOF). pg reports deaths while idle as an
@@ -37,7 +49,13 @@ export async function openPostgres(url?: string, applicationName = 'partkeeper-h
   };
   let notify: (n: Notice) => void = () => {};
   client.on('notice', (m) => notify(toNotice(m)));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (e) {
+    // the socket may still be open (an error raised on the client side): close it, or the process stays
+    await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    throw DbError.from(e);
+  }
 
   // A COPY TO stream left before its end keeps the socket paused with data in flight: no later
   // message would get through, so the session is unusable and close() drops the socket.
@@ -79,6 +97,29 @@ export async function openPostgres(url?: string, applicationName = 'partkeeper-h
       await Promise.race([client.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
     },
   });
+}
+
+/** The password for these connection parameters from the password file (PGPASSFILE, ~/.pgpass), or a 28P01 DbError. */
+async function passwordFile(params: { user?: string }): Promise<string> {
+  const found = await new Promise<string | undefined>((resolve) => pgPass(params, resolve));
+  if (found !== undefined) return found;
+  throw new DbError({
+    code: '28P01',
+    message: `the server asks for a password for user "${params.user ?? ''}" and none was given`,
+    hint: 'Put it in the URL (postgres://user:password@host/db), in PGPASSWORD, or in ~/.pgpass (PGPASSFILE); or let pg_hba.conf trust or peer-authenticate this user.',
+  });
+}
+
+/** connect_timeout of the URL, else PGCONNECT_TIMEOUT, else 30 seconds (libpq: 0, wait for ever). */
+function connectTimeoutSeconds(url: string | undefined): number {
+  let fromUrl: string | null = null;
+  try {
+    fromUrl = url ? new URL(url).searchParams.get('connect_timeout') : null;
+  } catch {
+    // not a URL node-postgres understands either: it reports that itself
+  }
+  const n = Number(fromUrl ?? process.env.PGCONNECT_TIMEOUT ?? 30);
+  return Number.isFinite(n) && n > 0 ? Math.max(2, n) : 30;
 }
 
 /** The same server URL pointing at another database (works for socket and TCP URLs). */

@@ -102,7 +102,7 @@ describe('partkeeper archive and restore', () => {
     expect(a.stdout).toMatch(
       /^archived public\.livechat_messages_2025_06 \[2025-06-01T00:00:00\+00:00, 2025-07-01T00:00:00\+00:00\): 300 rows/,
     );
-    expect(a.stderr).toMatch(/\rverify livechat_messages_2025_06: 100% 300\/300 rows/);
+    expect(a.stderr).toMatch(/\rverify public\.livechat_messages_2025_06: 100% 300\/300 rows/);
     const manifestPath = path.join(dir, `${PART}.manifest.json`);
     const m = manifestSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
     expect(m).toMatchObject({
@@ -188,6 +188,35 @@ describe('partkeeper archive and restore', () => {
     expect(made).toEqual({ checks: ['body_short:false'], ident: 'f', leftovers: [] });
   });
 
+  it("a restored partition belongs to the parent's owner, not to the role that restored it", async () => {
+    const w = await workspace();
+    await seed(w, 5);
+    const owner = `pk_restore_owner_${Math.random().toString(16).slice(2, 8)}`;
+    // the table and every partition belong to another role, who may create in its schema (README, Roles)
+    await w.sql((db) =>
+      db.exec(`create role ${owner}; grant create on schema public to ${owner}; alter table livechat_messages owner to ${owner};
+               do $$ declare r record; begin
+                 for r in select inhrelid::regclass as p from pg_inherits where inhparent = 'livechat_messages'::regclass loop
+                   execute format('alter table %s owner to ${owner}', r.p);
+                 end loop;
+               end $$`),
+    );
+    try {
+      const dir = tempDir('partkeeper-archive-');
+      expect((await cli('archive', PART, '--dir', dir, ...w.args)).code).toBe(0);
+      await w.sql((db) => db.exec(`drop table ${PART}`));
+      const r = await cli('restore', path.join(dir, `${PART}.manifest.json`), ...w.args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await w.sql((db) => db.one(`select relowner::regrole::text as owner from pg_class where oid = $1::regclass`, [PART]))).toEqual(
+        {
+          owner,
+        },
+      );
+    } finally {
+      await w.sql((db) => db.exec(`reset role; reassign owned by ${owner} to current_user; drop owned by ${owner}; drop role ${owner}`));
+    }
+  });
+
   it('a file damaged before verification is refused: nothing recorded, no file left, the partition untouched', async () => {
     const w = await workspace();
     await seed(w);
@@ -197,7 +226,7 @@ describe('partkeeper archive and restore', () => {
       const db = await openTarget(w.target);
       try {
         await expect(archivePartition(db, PART, { dir, beforeVerify: async (f) => damage(f) })).rejects.toThrow(
-          /^the archive of livechat_messages_2025_06 failed verification: .+; it was removed and nothing was recorded$/,
+          /^the archive of public\.livechat_messages_2025_06 failed verification: .+; it was removed and nothing was recorded$/,
         );
         // the session is usable afterwards (its transaction was rolled back)
         expect(await db.query('select 1 as one')).toEqual([{ one: 1 }]);

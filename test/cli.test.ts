@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { maintenanceAllSchema, statusSchema } from '../src/contracts.ts';
+import { maintainOutputSchema, statusOutputSchema } from '../src/outputs.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { openPostgres } from '../src/postgres.ts';
@@ -39,10 +39,44 @@ async function workspace(): Promise<{ args: string[]; sql: <T>(fn: (db: Db) => P
 }
 
 describe('partkeeper command line', () => {
-  it('apply installs, then upgrades in place, printing the versions', async () => {
+  it('apply installs, then upgrades in place, printing the versions and what it made', async () => {
     const w = await workspace();
-    expect(await cli('apply', ...w.args)).toMatchObject({ code: 0, stdout: 'partkeeper none -> 0.1.0\n' });
+    const first = await cli('apply', ...w.args);
+    expect(first).toMatchObject({ code: 0, stdout: 'partkeeper none -> 0.1.0\n' });
+    expect(first.stderr).toMatch(/^notice: partkeeper: created public\.livechat_messages$/m);
+    expect(first.stderr).toMatch(
+      /^notice: partkeeper: made the partitions of public\.livechat_messages for now and the premake periods: (public\.livechat_messages_\d{4}_\d{2}(, )?){3}$/m,
+    );
     expect(await cli('apply', ...w.args)).toMatchObject({ code: 0, stdout: 'partkeeper 0.1.0 -> 0.1.0\n' });
+  }, 60_000);
+
+  it('apply --no-reference-table creates no table; uninstall removes partkeeper and keeps tables and rows', async () => {
+    const w = await workspace();
+    const applied = await cli('apply', '--no-reference-table', ...w.args);
+    expect(applied.code).toBe(0);
+    expect(applied.stderr).toMatch(/public\.livechat_messages not created \(partkeeper\.create_reference_table is off\)/);
+    await w.sql(async (db) => {
+      expect(await db.one(`select to_regclass('public.livechat_messages') is null as none`)).toEqual({ none: true });
+      await db.exec(`create table ev (at timestamptz not null) partition by range (at);
+                     select partkeeper.register_table('public.ev'); select partkeeper.create_partition('public.ev', '2025-01-01');
+                     insert into ev values ('2025-01-02'), ('2031-01-01')`);
+    });
+    expect((await cli('uninstall', ...w.args)).code).toBe(64); // without --yes
+    const removed = await cli('uninstall', '--yes', ...w.args);
+    expect(removed.code).toBe(0);
+    expect(removed.stderr).toMatch(/partkeeper: removed from database .*Kept, with every partition and row: public\.ev\./);
+    expect(removed.stderr).not.toMatch(/drop cascades/);
+    await w.sql(async (db) => {
+      expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
+      expect(
+        await db.query(`select proname from pg_proc where proname in ('maintain_livechat_partitions', 'create_monthly_partition')`),
+      ).toEqual([]);
+      expect(await db.query(`select tableoid::regclass::text as p, count(*)::int as n from ev group by 1 order by 1`)).toEqual([
+        { p: 'ev_2025_01', n: 1 },
+        { p: 'ev_default', n: 1 },
+      ]);
+    });
+    expect((await cli('uninstall', '--yes', ...w.args)).stderr).toMatch(/not installed in database .*; nothing to remove/);
   }, 60_000);
 
   it('maintain: exit 0 healthy, 2 with rows left in DEFAULT, 1 for a table it cannot maintain; --json', async () => {
@@ -50,14 +84,18 @@ describe('partkeeper command line', () => {
     await cli('apply', ...w.args);
     const first = await cli('maintain', ...w.args);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/livechat_messages: ok: created .*livechat_messages_\d{4}_\d{2}/);
+    // install made the current partitions already
+    expect(first.stdout).toMatch(/^public\.livechat_messages: ok: 0 partition\(s\) created, 0 row\(s\) moved, 0 retired/m);
     await w.sql((db) =>
       db.exec(`insert into livechat_messages (room_id, sender_id, body, created_at) values (1, 1, 'bogus', '2099-01-01')`),
     );
     const warned = await cli('maintain', ...w.args, '--json');
     expect(warned.code).toBe(2);
-    const json = maintenanceAllSchema.parse(JSON.parse(warned.stdout));
-    expect(json).toMatchObject({ status: 'warning', tables: [{ status: 'warning', default_rows: 1 }] });
+    const json = maintainOutputSchema.parse(JSON.parse(warned.stdout));
+    expect(json).toMatchObject({ format: 'partkeeper-maintain/1', status: 'warning', tables: [{ status: 'warning', default_rows: 1 }] });
+    // in text, the period left in DEFAULT with its reason, on its own line
+    const text = await cli('maintain', ...w.args);
+    expect(text.stdout).toMatch(/^ {2}left in DEFAULT: 1 row\(s\) of \[2099-01-01, 2099-02-01\), since .*: after_window: /m);
     const failed = await cli('maintain', ...w.args, '--table', 'no_such_table');
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^partkeeper maintain: error 42P01: relation "no_such_table" does not exist/m);
@@ -71,7 +109,8 @@ describe('partkeeper command line', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/livechat_messages \(UTC months, premake 2\): 3 partitions/);
     expect(text.stdout).toMatch(/livechat_messages_default\s+DEFAULT/);
-    const json = statusSchema.parse(JSON.parse((await cli('status', ...w.args, '--json')).stdout));
+    const json = statusOutputSchema.parse(JSON.parse((await cli('status', ...w.args, '--json')).stdout));
+    expect(text.stdout).toMatch(/^ {2}retention: none, partitions are kept/m);
     expect(json.tables[0]).toMatchObject({ partition_count: 3, last_run: { status: 'ok' } });
     const prom = (await cli('status', ...w.args, '--prometheus')).stdout.trim().split('\n');
     for (const line of prom)
@@ -111,7 +150,8 @@ describe('partkeeper command line', () => {
     'maintain exits 2 when a lock cannot be had, and the next run completes',
     async () => {
       const w = await workspace();
-      await cli('apply', ...w.args);
+      // the partitions are left to maintenance, which then has work to do
+      await cli('apply', '--no-premake', ...w.args);
       const db = await openPostgres(w.args[1]);
       try {
         await db.query(`select partkeeper.configure('livechat_messages', p_lock_timeout => '100ms', p_lock_retries => 1)`);

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { maintenanceResult } from '../harness/invariants.ts';
-import { applyBundle, expectSqlState, freshDb, repoRoot, setClock } from '../harness/testing.ts';
-import { createOriginalTable, fingerprint, partitions, rowsByPartition, status } from './support.ts';
+import { applyBundle, bundleScript, expectSqlState, freshDb, repoRoot, setClock } from '../harness/testing.ts';
+import { createOriginalTable, fingerprint, health, partitions, rowsByPartition, status, withRoles } from './support.ts';
 
 describe('fresh install', () => {
   it('creates the reference table, registers it and gives it a DEFAULT partition, with no trigger anywhere', async () => {
@@ -224,5 +224,96 @@ describe('adoption of the original table', () => {
     expect(await fingerprint(db)).toEqual(before);
     expect(await db.one(`select relkind::text as k from pg_class where oid = 'livechat_messages'::regclass`)).toEqual({ k: 'r' });
     expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
+  });
+});
+
+describe('what install does and says', () => {
+  it('makes the current period and the premake ones at once, and every notice is its own', async () => {
+    const db = await freshDb({ bundle: false });
+    await db.exec('reset partkeeper.premake_on_install');
+    await setClock(db, '2025-08-20 10:00:00+00');
+    await applyBundle(db);
+    expect((await partitions(db)).map((p) => p.partition)).toEqual([
+      'livechat_messages_2025_08',
+      'livechat_messages_2025_09',
+      'livechat_messages_2025_10',
+      'livechat_messages_default',
+    ]);
+    // nothing like "function ... does not exist, skipping": each notice is partkeeper's own
+    expect(db.notices.filter((n) => !n.message.startsWith('partkeeper: '))).toEqual([]);
+    expect(db.notices.map((n) => n.message)).toEqual(
+      expect.arrayContaining([
+        'partkeeper: created public.livechat_messages',
+        expect.stringMatching(/^partkeeper: made the partitions of public\.livechat_messages for now and the premake periods: /),
+      ]),
+    );
+    expect((await health(db)).checks.filter((c) => c.check === 'horizon')).toEqual([expect.objectContaining({ status: 'ok' })]);
+  });
+
+  it('creates the reference table only when partkeeper.create_reference_table is not off; an existing one is adopted and named', async () => {
+    const db = await freshDb({ bundle: false });
+    await db.exec('set partkeeper.create_reference_table = off');
+    await applyBundle(db);
+    expect(await db.one(`select to_regclass('public.livechat_messages') is null as none`)).toEqual({ none: true });
+    expect(await db.query(`select parent from partkeeper.config`)).toEqual([]);
+    expect(db.notices.map((n) => n.message).join('\n')).toMatch(
+      /livechat_messages not created \(partkeeper\.create_reference_table is off\)/,
+    );
+    await expectSqlState(db.exec(`set partkeeper.create_reference_table = maybe; ${bundleScript()}`), 'PK001');
+
+    // adopted when it exists, whatever the switch says
+    await db.exec('set partkeeper.create_reference_table = off');
+    await createOriginalTable(db);
+    db.notices.length = 0;
+    await applyBundle(db);
+    expect(db.notices.map((n) => n.message)).toContain(
+      'partkeeper: adopted public.livechat_messages with its 5 partition(s), rows untouched; its DEFAULT partition is public.livechat_messages_default',
+    );
+  });
+
+  it('a table owner without superuser installs, maintains and uninstalls; each missing right is named with its GRANT', async () => {
+    const db = await freshDb({ bundle: false });
+    await createOriginalTable(db);
+    await setClock(db, '2025-08-20 10:00:00+00');
+    await withRoles(db, ['owner'], async ({ owner }) => {
+      await db.exec(`alter table livechat_messages owner to ${owner}`);
+      const asOwner = async () => {
+        await db.exec(`set role ${owner}`);
+        try {
+          await applyBundle(db);
+        } finally {
+          await db.exec('reset role');
+        }
+      };
+      const database = (await db.one<{ d: string }>('select current_database() as d')).d;
+      await db.exec(`revoke create on schema public from public; revoke create on database "${database}" from public`);
+      let e = await expectSqlState(asOwner(), 'PK009');
+      expect(e.hint).toMatch(new RegExp(`GRANT CREATE ON DATABASE "?${database}"? TO ${owner}`));
+      await db.exec(`grant create on database "${database}" to ${owner}`);
+      e = await expectSqlState(asOwner(), 'PK009');
+      expect(e.hint).toMatch(new RegExp(`GRANT CREATE ON SCHEMA public TO ${owner}`));
+      await db.exec(`grant create on schema public to ${owner}`);
+      db.notices.length = 0;
+      await asOwner();
+      expect(db.notices.map((n) => n.message).join('\n')).toMatch(/adopted public\.livechat_messages/);
+      await db.exec(`set role ${owner}`);
+      try {
+        expect((await maintenanceResult(db, `select maintain_livechat_partitions() as r`)).status).toBe('ok');
+        const before = await fingerprint(db);
+        await db.exec(bundleScript(undefined, 'sql/uninstall.sql'));
+        expect(await fingerprint(db)).toEqual(before);
+        expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
+      } finally {
+        await db.exec('reset role');
+      }
+    });
+  });
+
+  it('uninstall refuses (PK013) while objects outside partkeeper depend on it, and changes nothing', async () => {
+    const db = await freshDb();
+    await db.exec('create view my_partitions as select * from partkeeper.partitions');
+    const e = await expectSqlState(db.exec(bundleScript(undefined, 'sql/uninstall.sql')), 'PK013');
+    expect(e.message).toMatch(/view my_partitions/);
+    expect(await db.one(`select to_regnamespace('partkeeper') is not null as kept`)).toEqual({ kept: true });
   });
 });

@@ -15,7 +15,8 @@ describe('sql/install.sql manifest', () => {
     const listed = manifestFiles(); // throws if a listed file is missing
     const dupes = listed.filter((f, i) => listed.indexOf(f) !== i);
     expect(dupes, 'listed more than once').toEqual([]);
-    const onDisk = sqlFiles('sql').filter((f) => f !== 'sql/install.sql');
+    // the two entry points: install.sql (this manifest) and uninstall.sql (a script of its own)
+    const onDisk = sqlFiles('sql').filter((f) => f !== 'sql/install.sql' && f !== 'sql/uninstall.sql');
     expect(
       onDisk.filter((f) => !listed.includes(f)),
       'not in the manifest',
@@ -28,6 +29,7 @@ describe('sql/install.sql manifest', () => {
 
   it('bundles into plain SQL', () => {
     expect(bundleScript()).not.toMatch(/^\s*\\/m);
+    expect(bundleScript(undefined, 'sql/uninstall.sql')).not.toMatch(/^\s*\\/m);
   });
 });
 

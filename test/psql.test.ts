@@ -1,5 +1,5 @@
 // The DBA's path: psql itself runs sql/install.sql (\ir and all), twice, on an adopted table.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { describeServer, freshDb, itServer, repoRoot } from '../harness/testing.ts';
 import { createOriginalTable, fingerprint, partitions } from './support.ts';
@@ -18,8 +18,10 @@ describeServer('psql -v ON_ERROR_STOP=1 -f sql/install.sql (PostgreSQL server)',
     await createOriginalTable(db);
     const before = await fingerprint(db);
 
-    psql(db.url!, '-f', 'sql/install.sql');
-    psql(db.url!, '-f', 'sql/install.sql');
+    // install makes the current months: those of the clock the documented calls below use
+    const clock = `SET partkeeper.now = '2025-08-20 10:00+00'`;
+    psql(db.url!, '-c', clock, '-f', 'sql/install.sql');
+    psql(db.url!, '-c', clock, '-f', 'sql/install.sql');
 
     expect(await fingerprint(db)).toEqual(before);
     const out = psql(
@@ -41,6 +43,31 @@ describeServer('psql -v ON_ERROR_STOP=1 -f sql/install.sql (PostgreSQL server)',
     ]);
     expect((await partitions(db)).filter((p) => !p.is_default).every((p) => p.lower!.endsWith('-01 00:00:00'))).toBe(true);
     expect(await fingerprint(db)).toEqual(before);
+  });
+
+  itServer('installs without the reference table when told, says only its own notices, and sql/uninstall.sql removes it', async () => {
+    const db = await freshDb({ bundle: false });
+    const run = (...args: string[]) =>
+      execFileSync('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-d', db.url!, ...args], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const install = spawnSync(
+      'psql',
+      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url!, '-c', 'SET partkeeper.create_reference_table = off', '-f', 'sql/install.sql'],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      },
+    );
+    expect(install.status, install.stderr).toBe(0);
+    const notices = install.stderr.split('\n').filter((l) => /NOTICE|WARNING/.test(l));
+    expect(notices.filter((l) => !/(NOTICE|WARNING):\s+partkeeper: /.test(l))).toEqual([]);
+    expect(install.stderr).toMatch(/livechat_messages not created \(partkeeper\.create_reference_table is off\)/);
+    expect(await db.one(`select to_regclass('public.livechat_messages') is null as none`)).toEqual({ none: true });
+    run('-f', 'sql/uninstall.sql');
+    expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
   });
 
   itServer('stops on a plain livechat_messages and leaves the database as it was', async () => {

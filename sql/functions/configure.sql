@@ -42,8 +42,8 @@ declare
 begin
     select * into v_old from partkeeper.config c where c.parent = p_parent;
     if not found then
-        raise exception 'table % is not managed by partkeeper', p_parent
-            using errcode = 'PK004', hint = format('Register it first: SELECT partkeeper.register_table(%L);', p_parent::text);
+        raise exception 'table % is not managed by partkeeper', partkeeper.qualified_name(p_parent)
+            using errcode = 'PK004', hint = format('Register it first: SELECT partkeeper.register_table(%L);', partkeeper.qualified_name(p_parent));
     end if;
     if not partkeeper.may_maintain(p_parent) then
         raise exception 'role % does not own %', current_user, partkeeper.qualified_name(p_parent)

@@ -91,8 +91,8 @@ begin
     end if;
     select * into v_cfg from partkeeper.config c where c.parent = p_parent;
     if not found then
-        raise exception 'table % is not managed by partkeeper', p_parent
-            using errcode = 'PK004', hint = format('Register it first: SELECT partkeeper.register_table(%L);', p_parent::text);
+        raise exception 'table % is not managed by partkeeper', partkeeper.qualified_name(p_parent)
+            using errcode = 'PK004', hint = format('Register it first: SELECT partkeeper.register_table(%L);', partkeeper.qualified_name(p_parent));
     end if;
     v_name := coalesce(partkeeper.qualified_name(p_parent), v_cfg.table_name, p_parent::oid::text);
     if pg_is_in_recovery() then

@@ -29,8 +29,8 @@ begin
                         where p_table is null or c.parent operator(pg_catalog.=) p_table
                         order by c.table_name, c.parent);
     if p_table is not null and pg_catalog.cardinality(v_parents) operator(pg_catalog.=) 0 then
-        raise exception 'table % is not managed by partkeeper', p_table
-            using errcode = 'PK004', hint = pg_catalog.format('Register it first: SELECT partkeeper.register_table(%L);', p_table::text);
+        raise exception 'table % is not managed by partkeeper', partkeeper.qualified_name(p_table)
+            using errcode = 'PK004', hint = pg_catalog.format('Register it first: SELECT partkeeper.register_table(%L);', partkeeper.qualified_name(p_table));
     end if;
     foreach v_parent in array v_parents loop
         v_result := partkeeper.maintain_table(v_parent);

@@ -1,5 +1,5 @@
 import { archivedPartition, Progress, restoreArchive } from '../archive.ts';
-import { EXIT, type Command, UsageError } from '../command.ts';
+import { EXIT, type Command } from '../command.ts';
 
 export const restore: Command = {
   summary: 'load an archive back as a partition, or into a table of your choice',
@@ -18,8 +18,8 @@ passes through memory.
   --progress     progress on stderr even when it is not a terminal
 Exit codes: 0 restored, 1 failed (nothing changed), 64 wrong usage.`,
   options: { into: { type: 'string' }, progress: { type: 'boolean' } },
+  positionals: [1, 1],
   async run(ctx) {
-    if (ctx.positionals.length !== 1) throw new UsageError('name one manifest file');
     const db = await ctx.db();
     const progress = new Progress(!!ctx.values.progress || !!process.stderr.isTTY);
     const into = ctx.values.into as string | undefined;

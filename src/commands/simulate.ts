@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { EXIT, type Command, type Context, UsageError } from '../command.ts';
+import { connectionUrl } from '../connect.ts';
 import type { Db } from '../db.ts';
 import { openPglite } from '../pglite.ts';
 import { dropDatabase, openPostgres, withDatabase } from '../postgres.ts';
@@ -35,7 +36,7 @@ async function target(ctx: Context): Promise<{ db: Db; connect?: () => Promise<D
     const admin = await ctx.db();
     const name = `partkeeper_sim_${randomBytes(4).toString('hex')}`;
     await admin.exec(`create database ${name} template template0`);
-    const scratch = withDatabase(url, name);
+    const scratch = withDatabase(connectionUrl(url, '--database-url'), name);
     const db = await openPostgres(scratch, 'partkeeper-simulate');
     const others: Db[] = [];
     return {
@@ -103,6 +104,7 @@ Progress goes to stderr. Exit codes: 0 every invariant held, 1 a violation or an
     keep: { type: 'boolean' },
     list: { type: 'boolean' },
   },
+  positionals: [0, 1],
   async run(ctx) {
     if (ctx.values.list) {
       for (const name of listScenarios()) {

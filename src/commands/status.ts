@@ -1,9 +1,23 @@
 import type { Command } from '../command.ts';
 import { size } from '../format.ts';
-import { healthSchema, parseContract, statusSchema, type Health, type Status } from '../contracts.ts';
+import { healthSchema, parseContract, statusSchema, type Health, type Status, type StatusTable } from '../contracts.ts';
+import { FORMATS } from '../outputs.ts';
 
 const day = (ts: string | null) => (ts ? ts.slice(0, 10) : '-');
 const seconds = (ts: string) => Date.parse(ts) / 1000;
+
+/** A table's retention facts: the setting, what it retired and freed, what comes next, what it keeps and why. */
+function retention(r: StatusTable['retention']): string[] {
+  if (!r.retention) return [`  retention: none, partitions are kept (${r.retired} retired earlier, ${r.archives} archive(s) recorded)`];
+  const lines = [
+    `  retention: ${r.retention}, ${r.mode === 'drop' ? 'dropped' : `detached${r.schema ? ` into schema ${r.schema}` : ''}`}` +
+      `${r.require_archive ? ' once archived' : ''}; ${r.retired} partition(s) retired, ${size(r.bytes_freed)} freed` +
+      `${r.retired_before ? `, nothing before ${day(r.retired_before)} is made again` : ''}; ${r.archives} archive(s) recorded`,
+    `  next to expire: ${r.next_expiry ? `${r.next_expiry.partition} at ${r.next_expiry.at}` : 'none'}`,
+  ];
+  for (const k of r.expired_kept) lines.push(`  kept past retention: ${k.partition} (${k.reason}): ${k.message}`);
+  return lines;
+}
 
 function text(s: Status): string[] {
   const lines = [
@@ -16,7 +30,7 @@ function text(s: Status): string[] {
     }
     lines.push(
       '',
-      `${t.table} (${t.time_zone} months, premake ${t.premake}${t.enabled ? '' : ', DISABLED'}): ${t.partition_count} partitions, ` +
+      `${t.table} (${t.time_zone} ${t.part_interval}s, premake ${t.premake}${t.enabled ? '' : ', DISABLED'}): ${t.partition_count} partitions, ` +
         `horizon ${day(t.horizon)} (needs ${day(t.horizon_target)}), ${t.default_rows ?? '?'} row(s) in DEFAULT`,
     );
     lines.push(
@@ -28,9 +42,18 @@ function text(s: Status): string[] {
           `${String((p.is_default ? t.default_rows : p.rows_estimate) ?? '?').padStart(11)}  ${size(p.bytes).padStart(9)}`,
       );
     }
+    lines.push(...retention(t.retention));
     const r = t.last_run;
-    lines.push(r ? `  last maintenance: ${r.finished_at}, ${r.status}` : '  last maintenance: never');
-    for (const w of r?.result.warnings ?? []) lines.push(`    warning [${w.code}]: ${w.message}`);
+    lines.push(
+      r
+        ? `  last maintenance: ${r.finished_at}, ${r.status}${r.complete === false ? ' (work left undone)' : ''}, ${r.result.warnings.length} warning(s)`
+        : '  last maintenance: never',
+    );
+    for (const w of r?.result.warnings ?? []) {
+      lines.push(`    warning [${w.code}]: ${w.message.replace(/\n/g, ' ')}`);
+      const hint = (w as { hint?: string | null }).hint;
+      if (hint) lines.push(`      hint: ${hint.replace(/\n/g, ' ')}`);
+    }
   }
   lines.push('');
   if (!s.cron_jobs) lines.push('pg_cron: not installed in this database');
@@ -109,7 +132,9 @@ export const status: Command = {
 
 Prints what partkeeper.status() returns: every managed table with its partitions (bounds,
 estimated rows, size), the DEFAULT partition, the horizon, the last maintenance, and the pg_cron
-jobs with their last runs. --json prints that JSON; --prometheus prints metrics in the text
+jobs with their last runs, and each table's retention (setting, partitions retired and bytes
+freed, the next to expire, those kept past it and why). --json prints that JSON as a
+${FORMATS.status} object (schemas/status.schema.json); --prometheus prints metrics in the text
 exposition format (for a scrape endpoint or node_exporter's textfile collector). Exit code 0.`,
   options: { json: { type: 'boolean' }, prometheus: { type: 'boolean' } },
   async run(ctx) {
@@ -117,7 +142,7 @@ exposition format (for a scrape endpoint or node_exporter's textfile collector).
     const raw = (await db.one<{ s: unknown }>('select partkeeper.status() as s')).s;
     const s = parseContract(statusSchema, raw, 'partkeeper.status()');
     // the SQL's own JSON, as it was checked: parsing rebuilds objects in the schema's key order
-    if (ctx.values.json) ctx.out(JSON.stringify(raw, null, 2));
+    if (ctx.values.json) ctx.out(JSON.stringify({ format: FORMATS.status, ...(raw as object) }, null, 2));
     else if (ctx.values.prometheus) {
       const h = parseContract(healthSchema, (await db.one<{ h: unknown }>('select partkeeper.health() as h')).h, 'partkeeper.health()');
       for (const line of prometheus(s, h.status)) ctx.out(line);
