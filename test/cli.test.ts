@@ -78,7 +78,7 @@ describe('partkeeper command line', () => {
       expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e[+-]?\d+)?)$/);
     expect(prom).toContain('partkeeper_partitions{table="public.livechat_messages"} 3');
     expect(prom).toContain('partkeeper_default_rows{table="public.livechat_messages"} 0');
-    expect(prom).toContain('partkeeper_health_status 0');
+    expect(prom).toContain('partkeeper_health_state{state="ok"} 1');
   }, 60_000);
 
   it('doctor passes a healthy setup and flags a broken one with its fix', async () => {
