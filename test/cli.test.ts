@@ -74,7 +74,8 @@ describe('partkeeper command line', () => {
     const json = statusSchema.parse(JSON.parse((await cli('status', ...w.args, '--json')).stdout));
     expect(json.tables[0]).toMatchObject({ partition_count: 3, last_run: { status: 'ok' } });
     const prom = (await cli('status', ...w.args, '--prometheus')).stdout.trim().split('\n');
-    for (const line of prom)
+    // the exposition format ignores empty lines; prom-client puts one between metric families
+    for (const line of prom.filter((l) => l !== ''))
       expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e[+-]?\d+)?)$/);
     expect(prom).toContain('partkeeper_partitions{table="public.livechat_messages"} 3');
     expect(prom).toContain('partkeeper_default_rows{table="public.livechat_messages"} 0');

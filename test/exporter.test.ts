@@ -1,11 +1,13 @@
 // The monitoring kit: the counters partkeeper.metrics() keeps (monotonic across log pruning), the
 // metrics of src/metrics.ts served by `partkeeper exporter` (every enum state, partkeeper_up 0 while
 // the database is away), and the same text from `partkeeper status --prometheus`.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startExporter } from '../src/commands/exporter.ts';
 import { metricsSchema, parseContract, type Metrics } from '../src/contracts.ts';
 import { PartkeeperMetrics, readSnapshot } from '../src/metrics.ts';
-import { freshDb, setClock, type Db } from '../harness/testing.ts';
+import { freshDb, repoRoot, setClock, type Db } from '../harness/testing.ts';
 import { maintain, withRoles } from './support.ts';
 
 const T = 'public.livechat_messages';
@@ -163,6 +165,47 @@ describe('partkeeper exporter', () => {
       await exporter.close().catch(() => {});
     }
   });
+
+  it('as a command: says where it serves, answers partkeeper_up 0 for a database it cannot reach, ends on SIGTERM with 0', async () => {
+    // port 1 on the loopback: nothing listens there, the connection is refused at once
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/partkeeper.mjs'),
+        'exporter',
+        '--listen',
+        '127.0.0.1:0',
+        '--database-url',
+        'postgres://x@127.0.0.1:1/x',
+        '--timeout',
+        '5',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b));
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "serving" line within 20 s: ${stderr}`)), 20_000);
+        child.stderr.on('data', () => {
+          const m = /serving (http:\S+)/.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      const r = await fetch(url);
+      expect(r.status).toBe(200);
+      expect(samples(await r.text())).toEqual(new Map([['partkeeper_up', 0]]));
+      expect(stderr).toMatch(/partkeeper exporter: partkeeper_up 0: /);
+      const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await code).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
 
   it('a table that never ran is in state never, with no failure', () => {
     const m = new PartkeeperMetrics();
