@@ -102,13 +102,13 @@ export class PartkeeperMetrics {
     'Estimated rows of the partition (pg_class.reltuples; absent before the first ANALYZE).',
     ['table', 'partition'],
   );
-  readonly cronActive = this.g('partkeeper_cron_job_active', '1 when the pg_cron job is active.', ['job']);
+  readonly cronActive = this.g('partkeeper_cron_job_active', '1 when the pg_cron job is active.', ['jobname']);
   readonly cronState = this.g(
     'partkeeper_cron_job_last_run_state',
     'Latest run of the pg_cron job: 1 for its state (never: it has not run yet, which is no failure).',
-    ['job', 'state'],
+    ['jobname', 'state'],
   );
-  readonly cronFailures = this.g('partkeeper_cron_job_recent_failures', 'Failed runs among the last 10 of the pg_cron job.', ['job']);
+  readonly cronFailures = this.g('partkeeper_cron_job_recent_failures', 'Failed runs among the last 10 of the pg_cron job.', ['jobname']);
 
   readonly created = this.c('partkeeper_partitions_created_total', 'Partitions created.', ['table']);
   readonly retired = this.c('partkeeper_partitions_retired_total', 'Partitions retired by retention (dropped or detached).', ['table']);
@@ -166,7 +166,7 @@ export class PartkeeperMetrics {
       this.runSeconds.inc(table, t.run_seconds);
     }
     for (const j of status.cron_jobs ?? []) {
-      const job = { job: j.jobname };
+      const job = { jobname: j.jobname }; // not "job": Prometheus' own target label
       this.cronActive.set(job, j.active ? 1 : 0);
       const now = cronState(j);
       for (const state of CRON_STATES) this.cronState.set({ ...job, state }, state === now ? 1 : 0);

@@ -162,7 +162,7 @@ describe.skipIf(!scrapes)(
             .result;
         expect((await query('partkeeper_up')).map((s) => s.value[1])).toEqual(['1']);
         // the monthly job cannot have run during the test: it is in state never, and no rule calls that a failure
-        expect((await query('partkeeper_cron_job_last_run_state{job="partkeeper-monthly"} == 1')).map((s) => s.metric.state)).toEqual([
+        expect((await query('partkeeper_cron_job_last_run_state{jobname="partkeeper-monthly"} == 1')).map((s) => s.metric.state)).toEqual([
           'never',
         ]);
         expect(await query('ALERTS{alertname=~"PartkeeperCronJob.*"}')).toEqual([]);
