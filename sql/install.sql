@@ -13,6 +13,7 @@ set local client_min_messages = warning;
 \ir schema/0001_engine_tables.sql
 \ir schema/0002_retention_archives_intervals.sql
 \ir schema/0003_owner_rights_steps.sql
+\ir schema/0004_run_counters.sql
 set local client_min_messages to default;
 
 \ir functions/version.sql
@@ -35,6 +36,7 @@ set local client_min_messages to default;
 \ir functions/write_log.sql
 \ir functions/log_stamp.sql
 \ir functions/record_run.sql
+\ir functions/count_run.sql
 \ir functions/owner_executor.sql
 \ir functions/execute_as_owner.sql
 \ir functions/query_as_owner.sql
@@ -68,6 +70,9 @@ set local client_min_messages to default;
 \ir functions/cron_jobs.sql
 \ir functions/status.sql
 \ir functions/health.sql
+\ir functions/log_counts.sql
+\ir functions/fold_pruned_log.sql
+\ir functions/metrics.sql
 \ir functions/job_definitions.sql
 \ir functions/schedule_jobs.sql
 \ir functions/unschedule_jobs.sql
@@ -86,6 +91,8 @@ set local client_min_messages to default;
 
 \ir tables/livechat_messages.sql
 \ir triggers/log_stamp.sql
+\ir triggers/count_run.sql
+\ir triggers/fold_pruned_log.sql
 \ir cron.sql
 \ir privileges.sql
 commit;

@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   archive: async () => (await import('./commands/archive.ts')).archive,
   restore: async () => (await import('./commands/restore.ts')).restore,
   simulate: async () => (await import('./commands/simulate.ts')).simulate,
+  exporter: async () => (await import('./commands/exporter.ts')).exporter,
 };
 
 const connection: ParseArgsConfig['options'] = {

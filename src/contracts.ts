@@ -397,6 +397,41 @@ export type HealthCheck = z.infer<typeof healthCheckSchema>;
 export type Health = z.infer<typeof healthSchema>;
 
 /* ------------------------------------------------------------------------------------------ */
+/* partkeeper.metrics()                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * A registered table's cumulative counters in partkeeper.metrics() (sql/functions/metrics.sql):
+ * partitions created and retired, rows moved, bytes freed by drops, runs by status, and the summed
+ * duration of the recorded runs in seconds. Never lower than at an earlier call while the table
+ * stays registered, whatever is pruned from partkeeper.log.
+ */
+export const metricsTableSchema = z.strictObject({
+  table: z.string(),
+  partitions_created: countSchema,
+  partitions_retired: countSchema,
+  rows_moved: countSchema,
+  bytes_freed: countSchema,
+  runs: z.strictObject({ ok: countSchema, warning: countSchema, failed: countSchema, busy: countSchema }),
+  run_seconds: z.number().nonnegative(),
+});
+
+/**
+ * What partkeeper.metrics() returns: the counters of every registered table, and health() folded to
+ * one verdict per check and table (table null for the database-wide checks).
+ */
+export const metricsSchema = z.strictObject({
+  tables: z.array(metricsTableSchema),
+  health: z.strictObject({
+    status: z.enum(['ok', 'warning', 'error']),
+    checks: z.array(z.strictObject({ check: healthCheckNameSchema, table: z.string().nullable(), status: checkStatusSchema })),
+  }),
+});
+
+export type MetricsTable = z.infer<typeof metricsTableSchema>;
+export type Metrics = z.infer<typeof metricsSchema>;
+
+/* ------------------------------------------------------------------------------------------ */
 /* Reading a value through a schema                                                            */
 /* ------------------------------------------------------------------------------------------ */
 

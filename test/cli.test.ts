@@ -113,11 +113,12 @@ describe('partkeeper command line', () => {
     expect(text.stdout).toMatch(/^ {2}retention: none, partitions are kept/m);
     expect(json.tables[0]).toMatchObject({ partition_count: 3, last_run: { status: 'ok' } });
     const prom = (await cli('status', ...w.args, '--prometheus')).stdout.trim().split('\n');
-    for (const line of prom)
+    // the exposition format ignores empty lines; prom-client puts one between metric families
+    for (const line of prom.filter((l) => l !== ''))
       expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e[+-]?\d+)?)$/);
     expect(prom).toContain('partkeeper_partitions{table="public.livechat_messages"} 3');
     expect(prom).toContain('partkeeper_default_rows{table="public.livechat_messages"} 0');
-    expect(prom).toContain('partkeeper_health_status 0');
+    expect(prom).toContain('partkeeper_health_state{state="ok"} 1');
   }, 60_000);
 
   it('doctor passes a healthy setup and flags a broken one with its fix', async () => {

@@ -6,7 +6,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 /*
  * Let p_role watch partkeeper: USAGE on schema partkeeper, SELECT on its tables and the partitions
- * view, EXECUTE on status(), health(), version(), now() and the read-only functions they call.
+ * view, EXECUTE on status(), health(), metrics(), version(), now() and the read-only functions they
+ * call.
  * Nothing that changes a table or partkeeper's state. status() and health() then report every
  * registered table; the rows waiting in DEFAULT partitions of tables p_role may not maintain come
  * from the last maintenance run. Idempotent. Run it as the installing role. Errors: PK001 NULL role.
@@ -24,6 +25,6 @@ begin
                    ' partkeeper.horizon(regclass, timestamptz), partkeeper.horizon_target(regclass, timestamptz),'
                    ' partkeeper.coverage(regclass, timestamptz, timestamptz), partkeeper.drain_window(regclass, timestamptz),'
                    ' partkeeper.key_value(text, regtype), partkeeper.bound_literal(timestamptz, regtype), partkeeper.cron_jobs(), partkeeper.job_definitions(text, interval),'
-                   ' partkeeper.worst_status(text[]), partkeeper.next_expiry(regclass) to %s', p_role);
+                   ' partkeeper.worst_status(text[]), partkeeper.next_expiry(regclass), partkeeper.log_counts(), partkeeper.metrics() to %s', p_role);
 end
 $$;

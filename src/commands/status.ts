@@ -1,10 +1,10 @@
-import type { Command } from '../command.ts';
+import type { Command, Context } from '../command.ts';
 import { size } from '../format.ts';
-import { healthSchema, parseContract, statusSchema, type Health, type Status, type StatusTable } from '../contracts.ts';
+import { parseContract, statusSchema, type Status, type StatusTable } from '../contracts.ts';
+import { PartkeeperMetrics, readSnapshot } from '../metrics.ts';
 import { FORMATS } from '../outputs.ts';
 
 const day = (ts: string | null) => (ts ? ts.slice(0, 10) : '-');
-const seconds = (ts: string) => Date.parse(ts) / 1000;
 
 /** A table's retention facts: the setting, what it retired and freed, what comes next, what it keeps and why. */
 function retention(r: StatusTable['retention']): string[] {
@@ -67,63 +67,22 @@ function text(s: Status): string[] {
   return lines;
 }
 
-/** Prometheus text exposition format (version 0.0.4). Metric names are documented in the README. */
-export function prometheus(s: Status, health: Health['status']): string[] {
-  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  const labels = (l: Record<string, string>) =>
-    `{${Object.entries(l)
-      .map(([k, v]) => `${k}="${esc(v)}"`)
-      .join(',')}}`;
-  const metrics: Record<string, { help: string; samples: [Record<string, string>, number][] }> = {};
-  const add = (name: string, help: string, l: Record<string, string>, value: number) => {
-    (metrics[name] ??= { help, samples: [] }).samples.push([l, value]);
-  };
-  add('partkeeper_info', 'Installed partkeeper version.', { version: s.version }, 1);
-  add('partkeeper_health_status', 'Worst health check: 0 ok, 1 warning, 2 error.', {}, { ok: 0, warning: 1, error: 2 }[health]);
-  for (const t of s.tables) {
-    const tl = { table: t.table };
-    if (!t.exists) continue; // registered, but the table was dropped (health says so)
-    add('partkeeper_partitions', 'Partitions of the table, DEFAULT excluded.', tl, t.partition_count);
-    // unknown to a role that may not count them before the first run: no sample rather than "null"
-    if (t.default_rows !== null) add('partkeeper_default_rows', 'Rows waiting in the DEFAULT partition.', tl, t.default_rows);
-    add(
-      'partkeeper_horizon_timestamp_seconds',
-      'End of the contiguous partitions from now (0: none holds now).',
-      tl,
-      t.horizon ? seconds(t.horizon) : 0,
-    );
-    add('partkeeper_horizon_target_timestamp_seconds', 'What premake asks the horizon to reach.', tl, seconds(t.horizon_target));
-    if (t.last_run) {
-      add('partkeeper_last_run_timestamp_seconds', 'When maintenance last finished (real clock).', tl, seconds(t.last_run.finished_at));
-      add('partkeeper_last_run_status', 'Status of the last maintenance run, as a label.', { ...tl, status: t.last_run.status }, 1);
-      add(
-        'partkeeper_last_run_complete',
-        'The last maintenance run did everything it wanted (0: work left undone).',
-        tl,
-        t.last_run.complete === false ? 0 : 1,
-      );
-    }
-    for (const p of t.partitions) {
-      const pl = { ...tl, partition: p.partition };
-      add('partkeeper_partition_bytes', 'Total size of the partition with indexes and TOAST.', pl, p.bytes);
-      if (p.rows_estimate !== null) add('partkeeper_partition_rows_estimate', 'Estimated rows (pg_class.reltuples).', pl, p.rows_estimate);
-    }
+/**
+ * The metrics `partkeeper exporter` serves (src/metrics.ts), printed once. When the database cannot
+ * be read they are partkeeper_up 0 alone, and the error goes to stderr: exit code 1.
+ */
+async function prometheus(ctx: Context): Promise<number> {
+  const m = new PartkeeperMetrics();
+  let failure: unknown;
+  try {
+    m.fill(await readSnapshot(await ctx.db()));
+  } catch (e) {
+    m.fill(null);
+    failure = e;
   }
-  for (const j of s.cron_jobs ?? []) {
-    add('partkeeper_cron_job_active', 'pg_cron job is active.', { job: j.jobname }, j.active ? 1 : 0);
-    add(
-      'partkeeper_cron_job_last_run_success',
-      'Last run of the pg_cron job succeeded (0: failed or never ran).',
-      { job: j.jobname },
-      j.last_status === 'succeeded' ? 1 : 0,
-    );
-    add('partkeeper_cron_job_recent_failures', 'Failed runs among the last 10 of the pg_cron job.', { job: j.jobname }, j.recent_failures);
-  }
-  return Object.entries(metrics).flatMap(([name, m]) => [
-    `# HELP ${name} ${m.help}`,
-    `# TYPE ${name} gauge`,
-    ...m.samples.map(([l, v]) => `${name}${Object.keys(l).length ? labels(l) : ''} ${v}`),
-  ]);
+  ctx.out((await m.text()).trimEnd());
+  if (failure) throw failure;
+  return 0;
 }
 
 export const status: Command = {
@@ -138,15 +97,13 @@ ${FORMATS.status} object (schemas/status.schema.json); --prometheus prints metri
 exposition format (for a scrape endpoint or node_exporter's textfile collector). Exit code 0.`,
   options: { json: { type: 'boolean' }, prometheus: { type: 'boolean' } },
   async run(ctx) {
+    if (ctx.values.prometheus) return prometheus(ctx);
     const db = await ctx.db();
     const raw = (await db.one<{ s: unknown }>('select partkeeper.status() as s')).s;
     const s = parseContract(statusSchema, raw, 'partkeeper.status()');
     // the SQL's own JSON, as it was checked: parsing rebuilds objects in the schema's key order
     if (ctx.values.json) ctx.out(JSON.stringify({ format: FORMATS.status, ...(raw as object) }, null, 2));
-    else if (ctx.values.prometheus) {
-      const h = parseContract(healthSchema, (await db.one<{ h: unknown }>('select partkeeper.health() as h')).h, 'partkeeper.health()');
-      for (const line of prometheus(s, h.status)) ctx.out(line);
-    } else for (const line of text(s)) ctx.out(line);
+    else for (const line of text(s)) ctx.out(line);
     return 0;
   },
 };
