@@ -55,11 +55,13 @@ begin
         end loop;
         v_stmts := v_stmts || format('alter table %s rename to %I', v_state.twin, v_state.twin_name);
         v_stmts := v_stmts || format('alter table %s rename to %I', v_state.parent, v_name);
+        -- by the name it has now: the one it had belongs to the original again
+        v_stmts := v_stmts || format('drop table %I.%I', v_schema, v_state.twin_name);
     else
         v_stmts := v_stmts || format('drop trigger if exists partkeeper_capture on %s', v_state.parent);
         v_stmts := v_stmts || format('drop function if exists %s()', v_state.capture_function);
+        v_stmts := v_stmts || format('drop table %s', v_state.twin);
     end if;
-    v_stmts := v_stmts || format('drop table %s', v_state.twin);
     if p_dry_run then
         return jsonb_build_object('table', v_state.table_name, 'undone_from', v_state.step, 'dry_run', true,
                                   'statements', to_jsonb(v_stmts));

@@ -89,8 +89,8 @@ async function runConversion(ctx: Context, direction: 'partition' | 'unpartition
   const dryRun = !!v['dry-run'];
   const show = new Progress(!!v.progress || !!process.stderr.isTTY);
   const print = (label: string, r: StepResult) => {
-    for (const s of r.statements ?? (r.statement ? [r.statement] : [])) ctx.out(`${s};`);
-    if (!dryRun) ctx.err(`${label}: ${r.already ? 'already done' : 'done'}${r.step ? ` (step ${r.step})` : ''}`);
+    if (dryRun) for (const s of r.statements ?? (r.statement ? [r.statement] : [])) ctx.out(`${s};`);
+    else ctx.err(`${label}: ${r.already ? 'already done' : 'done'}${r.step ? ` (step ${r.step})` : ''}`);
   };
 
   if (v.undo) {
