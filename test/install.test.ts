@@ -87,6 +87,7 @@ describe('re-install', () => {
       { version: 1 },
       { version: 2 },
       { version: 3 },
+      { version: 4 },
     ]);
   });
 });
@@ -125,6 +126,7 @@ describe('upgrade from the previous release', () => {
       { version: 1 },
       { version: 2 },
       { version: 3 },
+      { version: 4 },
     ]);
     expect(await db.query(`select tgname from pg_trigger where tgname = 'ensure_partition_exists'`)).toEqual([]);
     expect(
