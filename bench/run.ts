@@ -19,6 +19,7 @@ import { insertPath } from './insert.ts';
 import { dropDatabase, freshDatabase, type Ctx, type Section } from './lib.ts';
 import { locking } from './locking.ts';
 import { maintenance } from './maintenance.ts';
+import { online } from './online.ts';
 import { parked } from './parked.ts';
 import { renderJson, renderMarkdown, type RunInfo } from './report.ts';
 import { simulation } from './simulation.ts';
@@ -30,6 +31,7 @@ const TASKS: { id: string; run: (ctx: Ctx) => Promise<Section> }[] = [
   { id: 'locking', run: locking },
   { id: 'parked', run: parked },
   { id: 'conversion', run: conversion },
+  { id: 'online', run: online },
   { id: 'benefits', run: benefits },
   { id: 'simulation', run: simulation },
 ];

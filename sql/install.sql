@@ -14,6 +14,7 @@ set local client_min_messages = warning;
 \ir schema/0002_retention_archives_intervals.sql
 \ir schema/0003_owner_rights_steps.sql
 \ir schema/0004_run_counters.sql
+\ir schema/0005_conversions.sql
 set local client_min_messages to default;
 
 \ir functions/version.sql
@@ -80,6 +81,17 @@ set local client_min_messages to default;
 \ir functions/check_restore_range.sql
 \ir functions/restore_target.sql
 \ir functions/attach_restored.sql
+\ir functions/convert_check.sql
+\ir functions/capture_ddl.sql
+\ir functions/conversion_state.sql
+\ir functions/convert_prepare.sql
+\ir functions/convert_capture.sql
+\ir functions/convert_fill_batch.sql
+\ir procedures/convert_fill.sql
+\ir functions/convert_verify.sql
+\ir functions/convert_swap.sql
+\ir functions/convert_undo.sql
+\ir functions/convert_finish.sql
 
 \ir functions/ensure_livechat_partitions.sql
 \ir adopt/original_design.sql

@@ -20,7 +20,7 @@ do $rls$
 declare
     v_table text;
 begin
-    foreach v_table in array array['config', 'pending', 'last_run', 'interval_history', 'archives', 'log'] loop
+    foreach v_table in array array['config', 'pending', 'last_run', 'interval_history', 'archives', 'log', 'conversions'] loop
         execute format('alter table partkeeper.%I enable row level security', v_table);
         if exists (select from pg_catalog.pg_policy p where p.polrelid = ('partkeeper.' || v_table)::regclass and p.polname = 'read_all') then
             execute format('drop policy read_all on partkeeper.%I', v_table);

@@ -15,6 +15,8 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./commands/doctor.ts')).doctor,
   archive: async () => (await import('./commands/archive.ts')).archive,
   restore: async () => (await import('./commands/restore.ts')).restore,
+  convert: async () => (await import('./commands/convert.ts')).convert,
+  unpartition: async () => (await import('./commands/convert.ts')).unpartition,
   simulate: async () => (await import('./commands/simulate.ts')).simulate,
   exporter: async () => (await import('./commands/exporter.ts')).exporter,
 };

@@ -88,6 +88,7 @@ describe('re-install', () => {
       { version: 2 },
       { version: 3 },
       { version: 4 },
+      { version: 5 },
     ]);
   });
 });
@@ -127,6 +128,7 @@ describe('upgrade from the previous release', () => {
       { version: 2 },
       { version: 3 },
       { version: 4 },
+      { version: 5 },
     ]);
     expect(await db.query(`select tgname from pg_trigger where tgname = 'ensure_partition_exists'`)).toEqual([]);
     expect(

@@ -31,7 +31,7 @@ describe('privileges', () => {
   it('has no SECURITY DEFINER function, and every function but the documented few pins its search_path', async () => {
     const db = await freshDb();
     expect(await db.query(`select p.oid::regprocedure::text as f from pg_proc p where ${OURS} and p.prosecdef`)).toEqual([]);
-    // the procedure may not have one (it commits), key_value is inlined, and two public wrappers
+    // the procedures may not have one (they commit), key_value is inlined, and two public wrappers
     // resolve table names or print them in the caller's search_path (every function and operator
     // in them is schema-qualified)
     const unpinned = await db.query<{ f: string }>(
@@ -41,6 +41,7 @@ describe('privileges', () => {
     expect(unpinned.map((u) => u.f)).toEqual([
       'create_monthly_partition(text,date)',
       'ensure_livechat_partitions()',
+      'partkeeper.convert_fill(regclass,integer,interval,integer,jsonb)',
       'partkeeper.key_value(text,regtype)',
       'partkeeper.run_maintenance(regclass,boolean,jsonb)',
     ]);

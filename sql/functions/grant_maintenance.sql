@@ -23,10 +23,11 @@ begin
     perform partkeeper.grant_monitoring(p_role);
     execute format('grant execute on all functions in schema partkeeper to %s', p_role);
     execute format('grant execute on procedure partkeeper.run_maintenance(regclass, boolean, jsonb) to %s', p_role);
+    execute format('grant execute on procedure partkeeper.convert_fill(regclass, integer, interval, integer, jsonb) to %s', p_role);
     execute format('grant execute on function public.create_monthly_partition(text, date), public.ensure_livechat_partitions(),'
                    ' public.maintain_livechat_partitions() to %s', p_role);
     execute format('grant insert, update, delete on partkeeper.config, partkeeper.pending, partkeeper.last_run,'
-                   ' partkeeper.interval_history to %s', p_role);
+                   ' partkeeper.interval_history, partkeeper.conversions to %s', p_role);
     -- the log and the archive records are append-only
     execute format('grant insert on partkeeper.log, partkeeper.archives to %s', p_role);
     execute format('grant usage on all sequences in schema partkeeper to %s', p_role);

@@ -46,9 +46,10 @@ begin
         raise exception 'table % is not partitioned', p_parent
             using errcode = 'PK003',
                   hint = case when v_kind = 'r' then
-                      'partkeeper manages tables declared PARTITION BY RANGE on a time column. Convert a plain table by '
-                      'renaming it, creating the partitioned table under the old name, and copying the rows in '
-                      '(they wait in the DEFAULT partition until maintenance places them): see README, "Converting a plain table".'
+                      format('partkeeper manages tables declared PARTITION BY RANGE on a time column. Convert it online: '
+                             'SELECT partkeeper.convert_prepare(%L, <time column>); and the next steps, or '
+                             '`partkeeper convert %s --column <time column>` (README, "Converting a plain table").',
+                             partkeeper.qualified_name(p_parent), partkeeper.qualified_name(p_parent))
                   else 'Only partitioned tables (relkind p) can be managed.' end;
     end if;
 
