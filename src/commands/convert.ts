@@ -75,7 +75,6 @@ async function swap(ctx: Context, db: Db, table: string, tries: number): Promise
 }
 
 async function runConversion(ctx: Context, direction: 'partition' | 'unpartition'): Promise<number> {
-  if (ctx.positionals.length !== 1) throw new UsageError('name one table');
   const table = ctx.positionals[0]!;
   const v = ctx.values;
   const batch = Number(v['batch-size'] ?? 10000);
@@ -203,6 +202,7 @@ ${steps}
   --column, -c COL  the time column to partition by (needed by prepare)
 ${common}`,
   options,
+  positionals: [1, 1],
   run: (ctx) => runConversion(ctx, 'partition'),
 };
 
@@ -216,5 +216,6 @@ table is no longer maintained.
 ${steps.replace('privileges, row-level security', 'privileges, row-level security, as a plain table')}
 ${common}`,
   options,
+  positionals: [1, 1],
   run: (ctx) => runConversion(ctx, 'unpartition'),
 };
