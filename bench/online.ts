@@ -64,7 +64,8 @@ export async function online(ctx: Ctx): Promise<Section> {
     // the floor: the same rows into the same twin (partitions, indexes), one statement, nothing else running
     const floor = await timed(() => db.exec('insert into messages_twin overriding system value select * from messages'));
     ctx.log(`  online floor INSERT ... SELECT: ${fmt(floor.ms, 0)} ms`);
-    await db.exec('truncate messages_twin; vacuum analyze messages_twin');
+    await db.exec('truncate messages_twin');
+    await db.exec('vacuum analyze messages_twin');
     await db.query(`select partkeeper.convert_capture('messages')`);
     const fill = await timed(() => db.query(`call partkeeper.convert_fill('messages', ${batch}, '0', null, null)`));
     ctx.log(`  online fill: ${fmt(fill.ms, 0)} ms`);
