@@ -216,18 +216,23 @@ describe('adoption of the original table', () => {
     expect(await fingerprint(db)).toEqual(before.rows);
   });
 
-  it('refuses a plain livechat_messages with PK003 and a hint, and changes nothing', async () => {
+  it('installs around a plain livechat_messages: the table and its rows stay as they are, unmanaged, ready to convert', async () => {
     const db = await freshDb({ bundle: false });
     await db.exec(`
       create table livechat_messages (id bigint primary key, room_id bigint, sender_id bigint, body text, created_at timestamptz not null);
       insert into livechat_messages select g, 1, 1, 'm', '2025-05-01'::timestamptz + g * interval '1 day' from generate_series(1, 20) g;
     `);
     const before = await fingerprint(db);
-    const err = await expectSqlState(applyBundle(db), 'PK003');
-    expect(err.hint).toMatch(/RENAME/);
+    await applyBundle(db);
     expect(await fingerprint(db)).toEqual(before);
     expect(await db.one(`select relkind::text as k from pg_class where oid = 'livechat_messages'::regclass`)).toEqual({ k: 'r' });
-    expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
+    expect(await db.one(`select count(*)::int as n from partkeeper.config where parent = 'livechat_messages'::regclass`)).toEqual({ n: 0 });
+    // what the warning's hint points to is there: the conversion's first step accepts the table
+    const plan = await db.one<{ p: { statements: string[] } }>(
+      `select partkeeper.convert_prepare('livechat_messages', 'created_at', p_dry_run => true) as p`,
+    );
+    expect(plan.p.statements.length).toBeGreaterThan(0);
+    expect(await fingerprint(db)).toEqual(before);
   });
 });
 

@@ -70,16 +70,18 @@ describeServer('psql -v ON_ERROR_STOP=1 -f sql/install.sql (PostgreSQL server)',
     expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
   });
 
-  itServer('stops on a plain livechat_messages and leaves the database as it was', async () => {
+  itServer('installs around a plain livechat_messages, leaves it as it is and says how to convert it', async () => {
     const db = await freshDb({ bundle: false });
     await db.exec(`create table livechat_messages (id bigint, created_at timestamptz)`);
-    let stderr = '';
-    try {
-      psql(db.url!, '-f', 'sql/install.sql');
-    } catch (e) {
-      stderr = String((e as { stderr?: string }).stderr);
-    }
-    expect(stderr).toMatch(/plain table/);
-    expect(await db.one(`select to_regnamespace('partkeeper') is null as absent`)).toEqual({ absent: true });
+    const run = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url!, '-f', 'sql/install.sql'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    const { stderr } = run;
+    expect(stderr).toMatch(/WARNING: {2}partkeeper: public.livechat_messages is a plain table/);
+    expect(stderr).toMatch(/partkeeper convert/);
+    expect(await db.one(`select relkind::text as k from pg_class where oid = 'livechat_messages'::regclass`)).toEqual({ k: 'r' });
+    expect(await db.one(`select to_regnamespace('partkeeper') is not null as installed`)).toEqual({ installed: true });
   });
 });

@@ -8,8 +8,8 @@
 --     premake ones here, so `doctor` passes right after install; off leaves them to the first
 --     maintenance run (install then takes no lock on the table beyond registering it).
 -- Adoption leaves existing partitions and rows untouched and says what it found in a NOTICE. A plain
--- (non-partitioned) table stops the install with PK003 and its hint; since install runs in one
--- transaction, nothing is changed. A partition that cannot be made here (a lock not granted, a
+-- (non-partitioned) table is left as it is, unregistered, with a WARNING whose hint says how to
+-- convert it online (partkeeper convert). A partition that cannot be made here (a lock not granted, a
 -- partition with other bounds in the way) is reported in a WARNING; maintenance makes it later.
 do $livechat$
 declare
@@ -45,12 +45,11 @@ begin
         v_created := true;
         raise notice 'partkeeper: created public.livechat_messages';
     elsif (select c.relkind from pg_catalog.pg_class c where c.oid = v_table) = 'r' then
-        raise exception 'public.livechat_messages is a plain table; partkeeper manages partitioned tables'
-            using errcode = 'PK003',
-                  hint = 'Nothing was changed. To convert it: ALTER TABLE livechat_messages RENAME TO livechat_messages_plain; '
-                         'run the install again (it creates the partitioned table); copy the rows with '
-                         'INSERT INTO livechat_messages OVERRIDING SYSTEM VALUE SELECT * FROM livechat_messages_plain; '
-                         'then SELECT maintain_livechat_partitions(); (README, "Converting a plain table").';
+        -- installing around it lets the DBA convert it online with the functions this install brings
+        raise warning 'partkeeper: public.livechat_messages is a plain table; it is left as it is and not managed'
+            using hint = 'Convert it online into a managed partitioned table: partkeeper convert public.livechat_messages --column created_at '
+                         '(or the partkeeper.convert_* steps in SQL; README, "Converting a plain table"). Its primary key must include created_at.';
+        return;
     end if;
 
     v_result := partkeeper.register_table(v_table);
