@@ -54,9 +54,10 @@ describeServer('concurrent sessions (PostgreSQL server)', () => {
           for (let m = 0; m < 36; m++) {
             const month = (m + offset) % 36;
             await setClock(c, `${2024 + Math.floor(month / 12)}-${String((month % 12) + 1).padStart(2, '0')}-15 00:00:00+00`);
-            const run = await maintain(c);
+            // busy, when the other session holds the table, is one of the outcomes counted here
+            const run = await maintainResult(c);
             statuses[run.status] = (statuses[run.status] ?? 0) + 1;
-            for (const w of run.warnings ?? []) codesSeen[w.code] = (codesSeen[w.code] ?? 0) + 1;
+            for (const w of 'warnings' in run ? run.warnings : []) codesSeen[w.code] = (codesSeen[w.code] ?? 0) + 1;
           }
         }
       };
