@@ -4,6 +4,7 @@ import { DbError, type Db } from '../src/db.ts';
 import { applyBundle } from '../src/bundle.ts';
 import { openPglite } from '../src/pglite.ts';
 import { dropDatabase, openPostgres, withDatabase } from '../src/postgres.ts';
+import { installedDump, templateName } from './installed.ts';
 import { startServer, type Server } from './server.ts';
 
 export { DbError, type Db, type Notice } from '../src/db.ts';
@@ -16,6 +17,8 @@ export interface ServerInfo {
   hasPgCron: boolean;
   /** Prefix of this run's databases, so teardown can sweep leftovers on a shared server. */
   runId: string;
+  /** The template database with the bundle installed, named by the bundle's hash (see harness/installed.ts). */
+  template: string;
 }
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -73,9 +76,17 @@ afterAll(async () => {
   admin = undefined;
 });
 
-/** A brand-new database for one test (or one file, from beforeAll), bundle installed unless bundle: false. */
-export async function freshDb(opts: { bundle?: boolean } = {}): Promise<TestDb> {
-  const db = target === 'pglite' ? await pgliteDb() : await serverDb();
+/**
+ * A brand-new database for one test (or one file, from beforeAll). bundle: true (the default): the
+ * current bundle installed, as a copy of one database it was installed into; 'apply': the bundle
+ * applied to this database now, for tests of the install itself; false: empty.
+ */
+export async function freshDb(opts: { bundle?: boolean | 'apply' } = {}): Promise<TestDb> {
+  const bundle = opts.bundle ?? true;
+  // A server's template holds the bundle as it was when the run started; were it edited since
+  // (watch mode), the template is not it, and the bundle is applied instead.
+  const copy = bundle === true && (target === 'pglite' || server().template === templateName(server().runId));
+  const db = target === 'pglite' ? await pgliteDb(copy) : await serverDb(copy);
   // Installs in this session make no partition by the real clock: tests set their own clock after
   // install and expect the partitions of their time only (test/install.test.ts covers the default).
   await db.exec('set partkeeper.premake_on_install = off');
@@ -85,7 +96,7 @@ export async function freshDb(opts: { bundle?: boolean } = {}): Promise<TestDb> 
   } catch {
     // not inside a test
   }
-  if (opts.bundle ?? true) {
+  if (bundle === 'apply' || (bundle && !copy)) {
     try {
       await applyBundle(db);
     } catch (e) {
@@ -120,16 +131,17 @@ function asTestDb(db: Db, name: string, url: string | undefined, release: () => 
   return tdb;
 }
 
-async function pgliteDb(): Promise<TestDb> {
-  return asTestDb(await openPglite(), 'postgres', undefined, async () => {});
+async function pgliteDb(installed: boolean): Promise<TestDb> {
+  const db = await openPglite(installed ? { from: await installedDump() } : {});
+  return asTestDb(db, 'postgres', undefined, async () => {});
 }
 
-async function serverDb(): Promise<TestDb> {
-  const { adminUrl, runId } = server();
+async function serverDb(installed: boolean): Promise<TestDb> {
+  const { adminUrl, runId, template } = server();
   const a = await adminDb();
   const name = `pk_${runId}_${randomBytes(4).toString('hex')}`;
-  // template0: a shared DATABASE_URL server may have things installed in template1.
-  await a.exec(`CREATE DATABASE ${name} TEMPLATE template0`);
+  // template0 when empty: a shared DATABASE_URL server may have things installed in template1.
+  await a.exec(`CREATE DATABASE ${name} TEMPLATE ${installed ? template : 'template0'}`);
   const url = withDatabase(adminUrl, name);
   const db = await openPostgres(url).catch(async (e) => {
     await a.exec(`DROP DATABASE IF EXISTS ${name}`);

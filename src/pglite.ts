@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -8,12 +8,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { Session, textParsers, toNotice, type Db } from './db.ts';
 
 // initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every in-memory
-// database is a clone of one pristine dump, kept per process and on disk
-// (vitest forks a process per test file), keyed by the PGlite version.
+// database is a clone of a dump, kept per process and on disk (vitest forks a
+// process per test file), keyed by the PGlite version and by what the dump holds.
 const pkgDir = path.resolve(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..');
 const { version } = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-const cacheFile = path.resolve(pkgDir, '../../.cache/partkeeper', `pglite-${version}-pristine.tar`);
-let pristine: Promise<Blob> | undefined;
+const cacheDir = path.resolve(pkgDir, '../../.cache/partkeeper');
+/** A dump of a given content grows stale when that content changes: older ones of its kind are removed after a day. */
+const STALE_MS = 24 * 3600_000;
+const dumps = new Map<string, Promise<Blob>>();
 
 async function create(options: { dataDir?: string; loadDataDir?: Blob }): Promise<PGlite> {
   const pg = new PGlite({ ...options, parsers: textParsers });
@@ -55,43 +57,86 @@ function wrap(pg: PGlite): Db {
   });
 }
 
-function readCache(): Blob | undefined {
+function cacheFile(kind: string, key: string): string {
+  return path.join(cacheDir, `pglite-${version}-${kind}${key ? `-${key}` : ''}.tar`);
+}
+
+function readCache(file: string): Blob | undefined {
   try {
-    return new Blob([readFileSync(cacheFile)]);
+    return new Blob([readFileSync(file)]);
   } catch {
     return undefined;
   }
 }
 
-async function writeCache(dump: Blob): Promise<void> {
+async function writeCache(file: string, kind: string, dump: Blob): Promise<void> {
   try {
-    mkdirSync(path.dirname(cacheFile), { recursive: true });
+    mkdirSync(cacheDir, { recursive: true });
     // Rename is atomic: concurrent workers never read a half-written dump.
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, new Uint8Array(await dump.arrayBuffer()));
-    renameSync(tmp, cacheFile);
+    renameSync(tmp, file);
+    const prefix = `pglite-${version}-${kind}-`;
+    for (const name of readdirSync(cacheDir)) {
+      const other = path.join(cacheDir, name);
+      if (name.startsWith(prefix) && name.endsWith('.tar') && other !== file && Date.now() - statSync(other).mtimeMs > STALE_MS) {
+        rmSync(other, { force: true });
+      }
+    }
   } catch {
     // read-only node_modules: the per-process dump still works
   }
 }
 
-/** In-memory (cloned from the pristine dump) unless dataDir is given, which persists on disk. */
-export async function openPglite(opts: { dataDir?: string } = {}): Promise<Db> {
-  if (opts.dataDir) return wrap(await create({ dataDir: opts.dataDir }));
-  const made: { first?: PGlite } = {};
-  if (!pristine) {
-    // Stored synchronously so concurrent callers wait for the same dump. Without
-    // a disk cache the initdb'd instance is itself pristine: dump it, hand it out.
-    pristine = (async () => {
-      const cached = readCache();
+/**
+ * The dump of `kind` (with `key` naming its content), from this process, else from the disk
+ * cache, else made by make() and cached. Concurrent callers wait for the same dump.
+ */
+export function cachedDump(kind: string, key: string, make: () => Promise<Blob>): Promise<Blob> {
+  const file = cacheFile(kind, key);
+  let dump = dumps.get(file);
+  if (!dump) {
+    dump = (async () => {
+      const cached = readCache(file);
       if (cached) return cached;
-      made.first = await create({});
-      const dump = await made.first.dumpDataDir('none');
-      await writeCache(dump);
-      return dump;
+      const made = await make();
+      await writeCache(file, kind, made);
+      return made;
     })();
-    pristine.catch(() => (pristine = undefined));
+    dumps.set(file, dump);
+    dump.catch(() => dumps.delete(file));
   }
-  const dump = await pristine;
-  return wrap(made.first ?? (await create({ loadDataDir: dump })));
+  return dump;
+}
+
+const pristine = () =>
+  cachedDump('pristine', '', async () => {
+    const pg = await create({});
+    try {
+      return await pg.dumpDataDir('none');
+    } finally {
+      await pg.close();
+    }
+  });
+
+/**
+ * In-memory unless dataDir is given, which persists on disk. In memory: a clone of `from` (a
+ * dump of another in-memory database, see dumpPglite), else of a pristine one.
+ */
+export async function openPglite(opts: { dataDir?: string; from?: Blob } = {}): Promise<Db> {
+  if (opts.dataDir) return wrap(await create({ dataDir: opts.dataDir }));
+  return wrap(await create({ loadDataDir: opts.from ?? (await pristine()) }));
+}
+
+/** A new in-memory database after prepare(db), dumped for openPglite({ from }). */
+export async function dumpPglite(prepare: (db: Db) => Promise<void>): Promise<Blob> {
+  const pg = await create({ loadDataDir: await pristine() });
+  try {
+    await prepare(wrap(pg));
+    // Flushed to the data files, so that each clone starts without replaying WAL.
+    await pg.exec('checkpoint');
+    return await pg.dumpDataDir('none');
+  } finally {
+    await pg.close();
+  }
 }

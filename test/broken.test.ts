@@ -74,9 +74,7 @@ function expectRepro(report: SimulationReport, v: (typeof VARIANTS)[number]) {
   expect(violation.repro.journal).toBeGreaterThan(violation.repro.statements * 5);
 }
 
-// The broken functions are SQL, the checks the same code on either database: this plays in the
-// pglite project only, to keep CI's time for the scenarios and properties the server project plays.
-describe.skipIf(target !== 'pglite')(`a broken engine is caught${target === 'pglite' ? '' : ' [played in the pglite project]'}`, () => {
+describe(`a broken engine is caught (${target})`, () => {
   for (const v of VARIANTS) {
     it(`by the simulator: ${v.name}`, async () => {
       const db = await freshDb({ bundle: false });

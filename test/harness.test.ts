@@ -1,6 +1,9 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/postgres.ts';
+import { bundleHash } from '../harness/installed.ts';
 import { startServer } from '../harness/server.ts';
 import {
   adminDb,
@@ -9,6 +12,8 @@ import {
   expectSqlState,
   freshDb,
   itServer,
+  manifestFiles,
+  repoRoot,
   setClock,
   setDatabaseClock,
   target,
@@ -155,6 +160,22 @@ describe(`harness on ${target}`, () => {
                    where s.nspname not in ('pg_catalog', 'information_schema')`;
     expect(await bare.one(count)).toEqual({ n: 0 });
     expect((await db.one<{ n: number }>(count)).n).toBeGreaterThan(0);
+  });
+
+  it('the installed state tests copy is keyed by every file of the bundle: an edit anywhere makes a new one', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'partkeeper-bundle-'));
+    try {
+      cpSync(path.join(repoRoot, 'sql'), path.join(root, 'sql'), { recursive: true });
+      expect(bundleHash(root)).toBe(bundleHash());
+      // a file the manifest does not name is not part of the bundle
+      writeFileSync(path.join(root, 'sql', 'unlisted.sql'), 'select 1;\n');
+      expect(bundleHash(root)).toBe(bundleHash());
+      const last = manifestFiles(root).at(-1)!;
+      appendFileSync(path.join(root, last), '-- edited\n');
+      expect(bundleHash(root)).not.toBe(bundleHash());
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   describeServer('server sessions', () => {

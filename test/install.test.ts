@@ -9,7 +9,7 @@ import { createOriginalTable, fingerprint, health, partitions, rowsByPartition, 
 
 describe('fresh install', () => {
   it('creates the reference table, registers it and gives it a DEFAULT partition, with no trigger anywhere', async () => {
-    const db = await freshDb();
+    const db = await freshDb({ bundle: 'apply' });
     const cols = await db.query<{ attname: string; type: string; notnull: boolean; identity: string }>(
       `select attname, format_type(atttypid, atttypmod) as type, attnotnull as notnull, attidentity as identity
          from pg_attribute where attrelid = 'livechat_messages'::regclass and attnum > 0 and not attisdropped order by attnum`,

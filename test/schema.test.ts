@@ -4,7 +4,7 @@
 // one shows up in review as a diff of that file. Update it with `npx vitest run test/schema.test.ts -u`.
 // Function bodies are not in it: they change with every fix; their contracts are tested elsewhere.
 import { describe, expect, it } from 'vitest';
-import { freshDb } from '../harness/testing.ts';
+import { type Db, freshDb } from '../harness/testing.ts';
 
 // Every object the bundle installs: schema partkeeper, and in public the original design's
 // interface and reference table (created by the install on a database without one).
@@ -55,13 +55,48 @@ rel_lines as (
     from rels r join pg_trigger t on t.tgrelid = r.oid and not t.tgisinternal)
 select line from (select line from fns union all select line from rel_lines) x order by line collate "C"`;
 
+async function describeCatalog(db: Db): Promise<string[]> {
+  return (await db.query<{ line: string }>(DESCRIBE)).map((r) => r.line);
+}
+
 describe('the installed catalog', () => {
   it('matches the reviewed snapshot', async () => {
-    const db = await freshDb();
-    const lines = (await db.query<{ line: string }>(DESCRIBE)).map((r) => r.line);
+    const db = await freshDb({ bundle: 'apply' });
+    const lines = await describeCatalog(db);
     // The snapshot must hold what it is for: a sanity floor, so that an empty query cannot pass.
     expect(lines.filter((l) => l.startsWith('function partkeeper.')).length).toBeGreaterThan(50);
     expect(lines.some((l) => l.startsWith('public.livechat_messages column created_at'))).toBe(true);
     await expect(`${lines.join('\n')}\n`).toMatchFileSnapshot('./__snapshots__/schema.txt');
+  });
+
+  // Tests get a copy of one database the bundle was installed into (harness/installed.ts): it
+  // must be what installing gives, bodies and rows included, or every such test proves the wrong thing.
+  it('is what tests get: the installed copy equals a database the bundle was just applied to', async () => {
+    const applied = await freshDb({ bundle: 'apply' });
+    const copy = await freshDb();
+    const state = async (db: Db) => {
+      const bodies = await db.query<{ f: string; body: string }>(
+        `select p.oid::regprocedure::text as f, md5(p.prosrc) as body from pg_proc p
+          where p.pronamespace in ('partkeeper'::regnamespace, 'public'::regnamespace) order by 1`,
+      );
+      const rows: Record<string, unknown[]> = {};
+      const tables = await db.query<{ t: string; moments: string[] }>(
+        `select format('%I.%I', n.nspname, c.relname) as t,
+                array(select a.attname::text from pg_attribute a
+                       where a.attrelid = c.oid and a.attnum > 0 and a.atttypid = 'timestamptz'::regtype) as moments
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname in ('partkeeper', 'public') and c.relkind in ('r', 'p') and not c.relispartition order by 1`,
+      );
+      // every row but the moments it was written, which differ between the two installs by design
+      for (const { t, moments } of tables) {
+        const data = await db.query<{ r: unknown }>(`select to_jsonb(r) - $1::text[] as r from ${t} r order by r::text`, [moments]);
+        rows[t] = data.map((d) => d.r);
+      }
+      return { catalog: await describeCatalog(db), bodies, rows };
+    };
+    const expected = await state(applied);
+    expect(expected.bodies.length).toBeGreaterThan(50);
+    expect(expected.rows['partkeeper.config']).toHaveLength(1);
+    expect(await state(copy)).toEqual(expected);
   });
 });

@@ -20,18 +20,6 @@ import {
 import { cli } from './support.ts';
 
 const CI_TICK_HOURS = 24;
-/**
- * The event scenarios are split between the two projects to fit CI's time (the 36-month run plays in
- * both, and the command line plays any scenario on either); those that need several sessions play
- * on the server. A scenario not listed here plays in both.
- */
-const PLAYED_IN: Record<string, 'pglite' | 'postgres'> = {
-  'month-end-outages': 'pglite',
-  'late-and-early': 'pglite',
-  'weekly-berlin': 'pglite',
-  'clock-chaos': 'postgres',
-  'least-privilege': 'postgres',
-};
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -73,10 +61,10 @@ describe(`simulated months (${target})`, () => {
 
   for (const name of listScenarios().filter((n) => n !== DEFAULT_SCENARIO)) {
     const scenario = loadScenario(name);
+    // several sessions (a long reader, a killed backend) need a server; the rest play on both
     const server = needsSessions(scenario);
-    const project = server ? 'postgres' : PLAYED_IN[name];
-    const title = `${name}: every invariant held after every step${project ? ` [played in the ${project} project]` : ''}`;
-    it.skipIf(project !== undefined && project !== target)(
+    const title = `${name}: every invariant held after every step${server ? ' [server only]' : ''}`;
+    it.skipIf(server && target !== 'postgres')(
       title,
       async () => {
         const db = await freshDb({ bundle: false });
