@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { startExporter } from '../src/commands/exporter.ts';
 import { metricsSchema, parseContract, type Metrics } from '../src/contracts.ts';
 import { PartkeeperMetrics, readSnapshot } from '../src/metrics.ts';
-import { freshDb, repoRoot, setClock, type Db } from '../harness/testing.ts';
-import { maintain, withRoles } from './support.ts';
+import { freshDb, itServer, repoRoot, setClock, type Db } from '../harness/testing.ts';
+import { maintain, maintainAll, maintainResult, withRoles } from './support.ts';
 
 const T = 'public.livechat_messages';
 
@@ -88,6 +88,29 @@ describe('partkeeper.metrics()', () => {
     expect(c.partitions_created).toBe(before.partitions_created + next.created.length);
     expect(c.partitions_retired).toBe(before.partitions_retired + next.retired.length);
     expect(c.runs.ok + c.runs.warning).toBe(4);
+  });
+
+  it('counts a failed run, with the table it failed for', async () => {
+    const db = await freshDb();
+    await setClock(db, '2025-04-10 00:00:00+00');
+    await db.exec('create table gone (at date not null) partition by range (at)');
+    await db.query(`select partkeeper.register_table('gone')`);
+    await db.exec('drop table gone');
+    expect((await maintainAll(db)).status).toBe('failed');
+    const m = await metrics(db);
+    expect(m.tables.find((t) => t.table === 'public.gone')).toMatchObject({ runs: { ok: 0, warning: 0, failed: 1, busy: 0 } });
+    expect(m.health.checks).toContainEqual({ check: 'table_exists', table: 'public.gone', status: 'error' });
+    expect(m.health.status).toBe('error');
+  });
+
+  itServer('counts a run turned away as busy, once the running one has committed', async () => {
+    const db = await freshDb();
+    const [a, b] = [await db.connect(), await db.connect()];
+    await a.exec('begin');
+    await maintain(a);
+    expect((await maintainResult(b)).status).toBe('busy');
+    await a.exec('commit');
+    expect((await counters(db)).runs).toEqual({ ok: 1, warning: 0, failed: 0, busy: 1 });
   });
 
   it('folds health to one verdict per check and table', async () => {
