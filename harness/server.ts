@@ -198,22 +198,10 @@ async function waitReady(url: string, exited: Promise<unknown>, logFile: string)
   }
 }
 
-// What pg_basebackup leaves out of a copy: the server's own run state and temporary files.
-const NOT_COPIED = new Set([
-  'postmaster.pid',
-  'postmaster.opts',
-  'backup_label',
-  'tablespace_map',
-  'pg_internal.init',
-  'pg_stat_tmp',
-  'pg_replslot',
-  'pg_dynshmem',
-  'pg_notify',
-  'pg_serial',
-  'pg_snapshots',
-  'pg_subtrans',
-  'pgsql_tmp',
-]);
+// What pg_basebackup leaves out of a copy: the server's own run state and temporary files, and the
+// contents of these folders (the folders themselves must exist: a server does not start without them).
+const NOT_COPIED = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'pg_internal.init']);
+const EMPTIED = new Set(['pg_stat_tmp', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans']);
 
 /** Copies a directory tree; files that vanish meanwhile (a dropped database) are skipped, as pg_basebackup does. */
 function copyTree(
@@ -235,7 +223,7 @@ function copyTree(
     if (skip(entry.name)) continue;
     const [src, dst] = [path.join(from, entry.name), path.join(to, entry.name)];
     try {
-      if (entry.isDirectory()) copyTree(src, dst, owner, skip);
+      if (entry.isDirectory()) copyTree(src, dst, owner, EMPTIED.has(entry.name) ? () => true : skip);
       else if (entry.isFile()) {
         copyFileSync(src, dst);
         if (owner) chownSync(dst, owner.uid, owner.gid);
