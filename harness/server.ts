@@ -4,6 +4,8 @@ import {
   chownSync,
   closeSync,
   constants,
+  copyFileSync,
+  type Dirent,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -12,22 +14,33 @@ import {
   readFileSync,
   rmSync,
   statfsSync,
+  writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { chosenBinDir, chosenVersion } from './postgres-versions.ts';
 
 export interface ServerOptions {
-  /** Directory with initdb/postgres. Default: $PG_BIN, newest /usr/lib/postgresql/N/bin, `pg_config --bindir`. */
+  /**
+   * Directory with initdb/postgres. Default: $PG_BIN, the version chosen with $PARTKEEPER_PG_VERSION
+   * (harness/postgres-versions.ts), newest /usr/lib/postgresql/N/bin, `pg_config --bindir`.
+   */
   binDir?: string;
   /** Preload pg_cron. Default: when the library is installed; true makes its absence an error. */
   pgCron?: boolean;
   /** Parent of the cluster's temp dir. Default: $PARTKEEPER_PG_TMPDIR, /dev/shm when it has room, os.tmpdir(). */
   tmpDir?: string;
-  /** Start a hot standby of the server at this URL (pg_basebackup -R) instead of a new cluster. */
+  /**
+   * Start a hot standby of the server at this URL instead of a new cluster: pg_basebackup -R of
+   * binDir, or where binDir has none, a copy of `standbyDataDir` made between pg_backup_start() and
+   * pg_backup_stop() (the server must run binaries of binDir's version).
+   */
   standbyOf?: string;
+  /** The data directory of the server at standbyOf, for the copy made without pg_basebackup. */
+  standbyDataDir?: string;
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string | number>;
 }
@@ -55,6 +68,8 @@ function findBinDir(explicit?: string): string {
     if (ok(wanted)) return wanted;
     throw new Error(`PostgreSQL binaries (initdb, postgres) not found in ${wanted}`);
   }
+  const major = chosenVersion();
+  if (major !== undefined) return chosenBinDir(major);
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
     ? readdirSync(root)
@@ -183,6 +198,98 @@ async function waitReady(url: string, exited: Promise<unknown>, logFile: string)
   }
 }
 
+// What pg_basebackup leaves out of a copy: the server's own run state and temporary files, and the
+// contents of these folders (the folders themselves must exist: a server does not start without them).
+const NOT_COPIED = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'pg_internal.init']);
+const EMPTIED = new Set(['pg_stat_tmp', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans']);
+
+/** Copies a directory tree; files that vanish meanwhile (a dropped database) are skipped, as pg_basebackup does. */
+function copyTree(
+  from: string,
+  to: string,
+  owner: { uid: number; gid: number } | undefined,
+  skip: (name: string) => boolean = (name) => NOT_COPIED.has(name) || name.startsWith('pgsql_tmp'),
+): void {
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  if (owner) chownSync(to, owner.uid, owner.gid);
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(from, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const entry of entries) {
+    if (skip(entry.name)) continue;
+    const [src, dst] = [path.join(from, entry.name), path.join(to, entry.name)];
+    try {
+      if (entry.isDirectory()) copyTree(src, dst, owner, EMPTIED.has(entry.name) ? () => true : skip);
+      else if (entry.isFile()) {
+        copyFileSync(src, dst);
+        if (owner) chownSync(dst, owner.uid, owner.gid);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+}
+
+/**
+ * A standby's data directory without pg_basebackup (the npm builds have none, and another
+ * version's refuses a newer server): the documented low-level base backup. The files are copied
+ * between pg_backup_start() and pg_backup_stop() (pg_start_backup/pg_stop_backup before
+ * PostgreSQL 15), the WAL once more after it, the backup label written, and the copy set to follow
+ * the primary as -R does.
+ */
+async function copyForStandby(
+  primaryUrl: string,
+  primaryDataDir: string | undefined,
+  dataDir: string,
+  owner: { uid: number; gid: number } | undefined,
+): Promise<void> {
+  if (!primaryDataDir) throw new Error('no pg_basebackup here: pass standbyDataDir, the data directory of the server to copy');
+  const client = new pg.Client({ connectionString: primaryUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ v: number }>(`select current_setting('server_version_num')::int as v`);
+    const before15 = rows[0]!.v < 150000;
+    await client.query(before15 ? `select pg_start_backup('standby', true, false)` : `select pg_backup_start('standby', true)`);
+    // WAL segments are copied after the stop, and only those the standby replays from
+    const isSegment = (name: string) => /^[0-9A-F]{24}$/.test(name);
+    copyTree(primaryDataDir, dataDir, owner, (name) => NOT_COPIED.has(name) || name.startsWith('pgsql_tmp') || isSegment(name));
+    const stop = await client.query<{ labelfile: string; spcmapfile: string }>(
+      before15
+        ? `select labelfile, spcmapfile from pg_stop_backup(false, false)`
+        : `select labelfile, spcmapfile from pg_backup_stop(false)`,
+    );
+    const label = stop.rows[0]!.labelfile;
+    const first = /START WAL LOCATION: .* \(file ([0-9A-F]{24})\)/.exec(label)?.[1];
+    if (!first) throw new Error(`unexpected backup label:\n${label}`);
+    copyTree(path.join(primaryDataDir, 'pg_wal'), path.join(dataDir, 'pg_wal'), owner, (name) => !isSegment(name) || name < first);
+    const { rows: at } = await client.query<{ host: string; port: string }>(
+      `select split_part(current_setting('unix_socket_directories'), ',', 1) as host, current_setting('port') as port`,
+    );
+    const autoConf = path.join(dataDir, 'postgresql.auto.conf');
+    const files: [string, string][] = [
+      ['backup_label', label],
+      ['standby.signal', ''],
+      [
+        'postgresql.auto.conf',
+        `${existsSync(autoConf) ? readFileSync(autoConf, 'utf8') : ''}` +
+          `primary_conninfo = 'host=${at[0]!.host} port=${at[0]!.port} user=postgres application_name=standby'\n`,
+      ],
+    ];
+    if (stop.rows[0]!.spcmapfile) files.push(['tablespace_map', stop.rows[0]!.spcmapfile]);
+    for (const [name, text] of files) {
+      const file = path.join(dataDir, name);
+      writeFileSync(file, text, { mode: 0o600 });
+      if (owner) chownSync(file, owner.uid, owner.gid);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 const WATCHDOG = `
 while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
 [ -d "$2" ] || exit 0
@@ -210,15 +317,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<Server> {
     chownSync(dataDir, user.uid, user.gid);
   }
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+  const lowLevelCopy = opts.standbyOf !== undefined && !existsSync(path.join(binDir, 'pg_basebackup'));
   const [program, programArgs] = opts.standbyOf
     ? ['pg_basebackup', ['-D', dataDir, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync', '-d', opts.standbyOf]]
     : ['initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--encoding=UTF8', '--locale=C', '--no-sync']];
   try {
-    await run(path.join(binDir, program), programArgs, { env, cwd: dir, ...user });
+    if (lowLevelCopy) await copyForStandby(opts.standbyOf!, opts.standbyDataDir, dataDir, user);
+    else await run(path.join(binDir, program), programArgs, { env, cwd: dir, ...user });
   } catch (e) {
     killNow(state);
     const err = e as Error & { stderr?: string };
-    throw new Error(`${program} failed: ${err.stderr || err.message}`);
+    throw new Error(`${lowLevelCopy ? 'copying the primary' : program} failed: ${err.stderr || err.message}`);
   }
 
   const port = await freePort();

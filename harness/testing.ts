@@ -14,7 +14,11 @@ export { applyBundle, bundleScript, manifestFiles, repoRoot } from '../src/bundl
 /** What the postgres project's globalSetup hands to test workers. */
 export interface ServerInfo {
   adminUrl: string;
+  /** The server's data directory when the run started it (a standby is copied from it). */
+  dataDir?: string;
   hasPgCron: boolean;
+  /** The server's major version (server_version_num / 10000). */
+  major: number;
   /** Prefix of this run's databases, so teardown can sweep leftovers on a shared server. */
   runId: string;
   /** The template database with the bundle installed, named by the bundle's hash (see harness/installed.ts). */
@@ -44,10 +48,11 @@ function server(): ServerInfo {
   return info;
 }
 
-/** Server only: a hot standby of the test server (pg_basebackup -R), for the caller to stop(). */
+/** Server only: a hot standby of the test server (pg_basebackup -R, or a low-level copy), for the caller to stop(). */
 export async function startStandby(): Promise<Server> {
+  const { adminUrl, dataDir } = server();
   // a standby refuses to start with fewer worker processes than its primary has
-  return startServer({ standbyOf: server().adminUrl, pgCron: false, settings: { max_worker_processes: 20 } });
+  return startServer({ standbyOf: adminUrl, standbyDataDir: dataDir, pgCron: false, settings: { max_worker_processes: 20 } });
 }
 
 let admin: Promise<Db> | undefined;

@@ -148,6 +148,32 @@ describe('what retention retired stays retired', () => {
     expect(run.retired).toEqual([]);
     expect(await db.one(`select count(*)::int as n from ${T} where created_at < '2026-02-01'`)).toEqual({ n: 1 });
   });
+
+  it("a table made LIKE ... INCLUDING ALL is attached on every version: the parent's identity numbers the rows", async () => {
+    // PostgreSQL 17+ refuses to attach a table with an identity column of its own; before 17 it would
+    // keep its own sequence. Either way the restored partition must use the parent's.
+    const db = await freshDb();
+    await setClock(db, '2026-03-10 00:00:00+00');
+    await maintain(db);
+    await db.exec(
+      `create table restored (like ${T} including all);
+       insert into restored (room_id, sender_id, body, created_at) values (1, 1, 'january', '2026-01-11'), (1, 1, 'january', '2026-01-12')`,
+    );
+    await db.query(`select partkeeper.attach_restored('${T}', 'restored', '2026-01-01', '2026-02-01')`);
+    expect(await db.one(`select count(*)::int as n from ${T} where created_at < '2026-02-01'`)).toEqual({ n: 2 });
+    // the table's own identity sequence is gone
+    expect(
+      await db.one(
+        `select count(*)::int as n from pg_depend d join pg_class s on s.oid = d.objid
+          where d.refobjid = 'restored'::regclass and s.relkind = 'S'`,
+      ),
+    ).toEqual({ n: 0 });
+    const { next } = await db.one<{ next: string }>(`select nextval(pg_get_serial_sequence('${T}', 'id'))::text as next`);
+    const { id, rel } = await db.one<{ id: string; rel: string }>(
+      `insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'later', '2026-01-20') returning id::text, tableoid::regclass::text as rel`,
+    );
+    expect({ id, rel }).toEqual({ id: String(Number(next) + 1), rel: 'restored' });
+  });
 });
 
 describe('a race is transient, not a failure', () => {

@@ -223,6 +223,7 @@ describe('a move changes no data anyone can observe', () => {
         foreign key (message_id, message_created_at) references ${T} (id, created_at) on delete cascade);
       alter table message_reactions owner to ${owner};`);
     await db.query(`select partkeeper.grant_maintenance($1)`, [owner]);
+    const { v } = await db.one<{ v: number }>(`select current_setting('server_version_num')::int as v`);
     try {
       await waitingMessage(db);
       await db.exec(`insert into message_reactions select id, created_at from ${T}`);
@@ -251,13 +252,14 @@ describe('a move changes no data anyone can observe', () => {
       expect(await fingerprint(db)).toEqual(rows);
       expect(await defaultRows(db)).toBe(1);
 
-      await db.exec(`grant set on parameter session_replication_role to ${owner}; set role ${owner}`);
+      // PostgreSQL 14 has no parameter privileges: there only a superuser moves these rows
+      if (v >= 150000) await db.exec(`grant set on parameter session_replication_role to ${owner}; set role ${owner}`);
       const granted = await maintain(db);
       await db.exec('reset role');
       expect(granted).toMatchObject({ status: 'ok', rows_moved: 1 });
       expect(await everythingElse(db)).toEqual(others);
     } finally {
-      await db.exec(`reset role; revoke set on parameter session_replication_role from ${owner};
+      await db.exec(`reset role; ${v >= 150000 ? `revoke set on parameter session_replication_role from ${owner};` : ''}
         reassign owned by ${owner} to current_user; revoke create on schema public from ${owner}; drop owned by ${owner}; drop role ${owner}`);
     }
   });

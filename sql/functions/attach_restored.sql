@@ -13,7 +13,9 @@ as $$
  * range or the DEFAULT partition holds rows of it: a restore never mixes with existing data. Rows of p_table outside the range
  * make the CHECK fail (23514). Locks as add_partition: CHECK first, then SHARE on the parent and
  * ATTACH (SHARE UPDATE EXCLUSIVE), under lock_timeout with retries (PK005). p_table is first given
- * to the table's owner, so restored partitions belong to it like every other partition.
+ * to the table's owner, so restored partitions belong to it like every other partition. An
+ * identity column of p_table's own (LIKE ... INCLUDING ALL) loses its identity first, as
+ * partition_ddl() says: the parent's numbers new rows, on every PostgreSQL version.
  * Everything runs as the table's owner (execute_as_owner); the caller must be allowed to act for
  * it (PK007) and own p_table (or be a member of its owner). Returns the partition's name.
  */

@@ -18,7 +18,10 @@ as $$
  *    is the one made last);
  *  after_load: with p_loaded, the parent's NOT VALID CHECK constraints, added NOT VALID once rows
  *    are in (an old row that violates one still moves, as it stayed in the parent), before ATTACH,
- *    which needs them; those an existing p_target already has are left out; empty otherwise;
+ *    which needs them; those an existing p_target already has are left out; then DROP IDENTITY
+ *    of every identity column an existing p_target has (a table made LIKE ... INCLUDING ALL):
+ *    the parent's identity numbers the rows of its partitions, and PostgreSQL 17+ refuses to
+ *    attach a table with one of its own (before 17 it would keep its own sequence); empty otherwise;
  *  after_attach: the replica identity, from the parent when it has one set, else from the template
  *    or newest partition (FULL, NOTHING, or the partition's index that is attached to the same
  *    index of the parent): a publication cannot replicate deletes without it.
@@ -74,7 +77,13 @@ begin
            -- by the catalog, not to_regclass(): the caller may have no USAGE on the schema
            and not exists (select from pg_constraint t join pg_class r on r.oid = t.conrelid join pg_namespace n on n.oid = r.relnamespace
                             where t.conname = c.conname and format('%I.%I', n.nspname, r.relname) = p_target)
-         order by c.conname);
+         order by c.conname)
+        || array(
+        select format('alter table %s alter column %I drop identity', p_target, a.attname)
+          from pg_attribute a join pg_class r on r.oid = a.attrelid join pg_namespace n on n.oid = r.relnamespace
+         where format('%I.%I', n.nspname, r.relname) = p_target and a.attidentity <> '' and not a.attisdropped and a.attnum > 0
+           and p_loaded
+         order by a.attnum);
 
     select c.relreplident into v_ident from pg_class c where c.oid = p_parent;
     v_ident_source := p_parent;
