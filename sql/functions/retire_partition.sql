@@ -10,8 +10,9 @@ as $$
  * 'detach' detaches it and keeps it as a plain table, moved to retention_schema when one is set.
  * The range is recorded (config.retired_before) so that nothing makes it again: gap healing, the
  * drain window and premake stop there. Returns {"partition", "lower", "upper", "mode", "bytes"}
- * (bytes freed from the table; NULL on Citus when relation_size cannot tell) and logs it. The caller decides what expires (expired_partitions);
- * this only refuses the DEFAULT partition and tables that are not partitions of p_parent (PK003).
+ * (bytes freed from the table; NULL on Citus when relation_size cannot tell) and logs it. The
+ * caller decides what expires (expired_partitions); this only refuses the DEFAULT partition and
+ * tables that are not partitions of p_parent (PK003).
  * As the table's owner (execute_as_owner). When a foreign key references the table, 'drop' detaches
  * first: PostgreSQL refuses to drop a partition of a referenced table outright (2BP01), and DETACH
  * then checks that no referencing row points into the partition (23503 otherwise: delete those
