@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // The same test files run against both backends; the postgres project gets one
-// server for the whole run from its globalSetup (or DATABASE_URL).
+// server for the whole run from its globalSetup (or DATABASE_URL). The citus
+// project runs its own files on a Citus cluster its globalSetup starts.
 const include = ['test/**/*.test.ts'];
+const exclude = [...configDefaults.exclude, 'test/citus/**'];
 
 export default defineConfig({
   test: {
@@ -11,10 +13,20 @@ export default defineConfig({
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
     projects: [
-      { extends: true, test: { name: 'pglite', include, env: { PARTKEEPER_TARGET: 'pglite' } } },
+      { extends: true, test: { name: 'pglite', include, exclude, env: { PARTKEEPER_TARGET: 'pglite' } } },
       {
         extends: true,
-        test: { name: 'postgres', include, env: { PARTKEEPER_TARGET: 'postgres' }, globalSetup: ['harness/global-setup.ts'] },
+        test: { name: 'postgres', include, exclude, env: { PARTKEEPER_TARGET: 'postgres' }, globalSetup: ['harness/global-setup.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'citus',
+          include: ['test/citus/**/*.test.ts'],
+          env: { PARTKEEPER_TARGET: 'postgres' },
+          globalSetup: ['harness/citus-setup.ts'],
+          testTimeout: 120_000,
+        },
       },
     ],
   },
