@@ -7,6 +7,17 @@ begin;
 do $$ begin perform pg_catalog.pg_advisory_xact_lock(1886088052, 0); end $$;
 \ir checks/install_rights.sql
 
+-- On a Citus coordinator partkeeper's own schema, types and functions stay there: with DDL propagation
+-- on, Citus would also create them on every worker, where nothing of partkeeper runs. (It is the
+-- session's setting again while the table is registered below: DDL on a distributed table must reach
+-- its shards.)
+do $$ begin
+    if current_setting('citus.enable_ddl_propagation', true) is not null then
+        perform pg_catalog.set_config('partkeeper.citus_ddl_propagation', current_setting('citus.enable_ddl_propagation'), true);
+        perform pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+    end if;
+end $$;
+
 -- migrations drop objects of older versions that a fresh database does not have: no notices for those
 set local client_min_messages = warning;
 \ir schema/0000_bootstrap.sql
@@ -19,6 +30,10 @@ set local client_min_messages to default;
 
 \ir functions/version.sql
 \ir functions/qualified_name.sql
+\ir functions/citus_table.sql
+\ir functions/relation_size.sql
+\ir functions/local_size.sql
+\ir functions/rows_estimate.sql
 \ir functions/may_maintain.sql
 \ir functions/owner_search_path.sql
 \ir functions/may_set_replica_role.sql
@@ -54,6 +69,7 @@ set local client_min_messages to default;
 \ir functions/horizon.sql
 \ir functions/partition_ddl.sql
 \ir functions/move_observers.sql
+\ir functions/distribute_like.sql
 \ir functions/add_partition.sql
 \ir functions/expired_partitions.sql
 \ir functions/next_expiry.sql
@@ -101,6 +117,11 @@ set local client_min_messages to default;
 \ir functions/grant_monitoring.sql
 \ir functions/grant_maintenance.sql
 
+do $$ begin
+    if current_setting('citus.enable_ddl_propagation', true) is not null then
+        perform pg_catalog.set_config('citus.enable_ddl_propagation', current_setting('partkeeper.citus_ddl_propagation'), true);
+    end if;
+end $$;
 \ir tables/livechat_messages.sql
 \ir triggers/log_stamp.sql
 \ir triggers/count_run.sql

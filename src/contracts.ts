@@ -133,7 +133,8 @@ export const retiredPartitionSchema = z.strictObject({
   lower: instantSchema,
   upper: instantSchema,
   mode: z.enum(['drop', 'detach']),
-  bytes: countSchema,
+  /** null on Citus when its shards could not be measured inside the run's transaction (partkeeper.relation_size()) */
+  bytes: countSchema.nullable(),
 });
 
 /** The next partition retention retires, and when (null without retention or without partitions). */

@@ -64,7 +64,7 @@ describe('partkeeper.metrics()', () => {
     await setClock(db, '2026-02-02 00:00:00+00');
     const retiring = await maintain(db);
     expect(retiring.retired.length).toBeGreaterThanOrEqual(2); // December and January
-    const freed = retiring.retired.reduce((n, r) => n + r.bytes, 0);
+    const freed = retiring.retired.reduce((n, r) => n + (r.bytes ?? 0), 0);
     expect(freed).toBeGreaterThan(0);
     const before = await counters(db);
     expect(before).toMatchObject({

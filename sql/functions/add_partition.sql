@@ -38,6 +38,9 @@ as $$
  *   caller may not set it: the rows wait, nothing changes); in a publication the rows are
  *   inserted after ATTACH, into the partition, so subscribers receive the INSERT after the DELETE.
  *   The new table gets its rows, then its NOT VALID CHECKs, then is attached (indexes built once).
+ * On a Citus coordinator the new table of a move is distributed co-located with p_parent before any
+ * row goes in (distribute_like); an empty one is distributed by its ATTACH. Lock timeouts reach the
+ * workers (execute_as_owner).
  *
  * Idempotent: an existing partition with exactly these bounds is returned with "created": false.
  * PK012 (transient) when a row of the range reached the DEFAULT partition during the ATTACH.
@@ -99,7 +102,7 @@ begin
     v_attach := format('alter table %s attach partition %s for values from (%s) to (%s)', p_parent, v_target, v_lower, v_upper);
 
     -- does the DEFAULT partition hold rows of the range? (read as the owner, like everything else)
-    if v_info.default_partition is not null and pg_relation_size(v_info.default_partition) > 0 then
+    if v_info.default_partition is not null and coalesce(partkeeper.local_size(v_info.default_partition) > 0, true) then
         v_counts := partkeeper.execute_as_owner(p_parent, array[(format('select from only %s where %s limit 1',
                         v_info.default_partition, v_in_range), false)::partkeeper.statement], v_cfg.lock_timeout, v_cfg.lock_retries);
     end if;
@@ -107,7 +110,7 @@ begin
     v_statements := '{}';
     v_ddl := partkeeper.partition_ddl(p_parent, v_target, coalesce(v_counts[1], 0) > 0);
     if coalesce(v_counts[1], 0) = 0 then
-        if v_info.default_partition is not null and pg_relation_size(v_info.default_partition) > 1048576 then
+        if v_info.default_partition is not null and partkeeper.local_size(v_info.default_partition) > 1048576 then
             v_method := 'guarded attach';
             v_timeout := least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8);
             v_statements := array[
@@ -152,6 +155,7 @@ begin
                       hint = format('GRANT SET ON PARAMETER session_replication_role TO %I; (PostgreSQL 15+), or run maintenance as a superuser. The rows wait in the DEFAULT partition meanwhile.', current_user);
         end if;
         v_statements := array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements) s)
+            || partkeeper.distribute_like(p_parent, v_target)
             || (format('alter table %s add constraint partkeeper_bounds check (%I is not null and %s)', v_target, v_info.control_column, v_in_range), false)::partkeeper.statement
             || array(select (format('alter table %s disable trigger %I', v_info.default_partition, t ->> 'name'), false)::partkeeper.statement
                        from jsonb_array_elements(v_observers.user_triggers) t);

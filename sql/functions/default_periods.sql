@@ -32,8 +32,9 @@ declare
     v_out jsonb := '[]';
     r record;
 begin
-    -- an empty relation file holds no row at all: nothing to read (the usual case, and cheap)
-    if v_info.default_partition is null or pg_relation_size(v_info.default_partition) = 0 then
+    -- an empty relation file holds no row at all: nothing to read (the usual case, and cheap; on
+    -- Citus unknown, so the rows are read)
+    if v_info.default_partition is null or partkeeper.local_size(v_info.default_partition) = 0 then
         return;
     end if;
     -- days and keys as text of the key's type: a date key may lie beyond the timestamp range

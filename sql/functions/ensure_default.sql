@@ -13,7 +13,9 @@ as $$
  * is aligned with the parent's when the parent has one set and the DEFAULT's differs (a publication
  * cannot replicate the DELETE of a move without it; ACCESS EXCLUSIVE on the DEFAULT for a moment).
  * Returns {"default_partition", "created_default", "replica_identity_set", "default_empty"}; default_empty:
- * the DEFAULT partition's files are empty, so no row, committed or not, is in it. Idempotent.
+ * the DEFAULT partition's files are empty, so no row, committed or not, is in it (false when
+ * that cannot be told: on Citus, local_size). Idempotent. On Citus, ATTACH distributes the new DEFAULT partition
+ * co-located with a distributed parent.
  * Errors: PK006 when the name is taken by another relation; PK007 (execute_as_owner).
  */
 declare
@@ -56,6 +58,6 @@ begin
     end if;
     return jsonb_build_object('default_partition', partkeeper.qualified_name(v_default),
                               'created_default', v_created, 'replica_identity_set', v_identity,
-                              'default_empty', pg_relation_size(v_default) = 0);
+                              'default_empty', coalesce(partkeeper.local_size(v_default) = 0, false));
 end
 $$;

@@ -12,8 +12,11 @@ as $$
  * search_path, and without a way for the owner's code to leave them; the statements themselves
  * name everything schema-qualified. A statement marked replica runs with session_replication_role
  * = replica, set by the caller (it takes superuser or, on PostgreSQL 15+, GRANT SET ON PARAMETER)
- * around that statement only: the owner's code cannot change it. lock_timeout = p_lock_timeout
- * (SET LOCAL, which Citus forwards to its workers). When a lock is not granted in time (or a
+ * around that statement only: the owner's code cannot change it. lock_timeout = p_lock_timeout.
+ * Both are SET LOCAL: on a Citus coordinator, with citus.propagate_set_commands = 'local' (set here
+ * for the unit and restored after it), Citus sends them to the workers that the statements reach,
+ * so a lock held on a worker is waited for no longer than on the coordinator (set_config would stay
+ * on the coordinator). When a lock is not granted in time (or a
  * deadlock is detected) the unit is undone, the call pauses briefly so queued sessions get
  * through, and tries again, at most p_retries more times; then PK005 names the waiting statement.
  * A waiting statement makes every later query on its table queue behind it: the timeout is what
@@ -27,6 +30,8 @@ declare
     v_executor text;
     v_lock text := current_setting('lock_timeout');
     v_srr text := current_setting('session_replication_role');
+    -- NULL without Citus: nothing of it is touched then
+    v_propagate text := current_setting('citus.propagate_set_commands', true);
     v_counts bigint[];
     v_count jsonb;
     v_statement partkeeper.statement;
@@ -40,19 +45,25 @@ begin
     loop
         v_try := v_try + 1;
         begin
+            if v_propagate is not null then
+                set local citus.propagate_set_commands = 'local';
+            end if;
             execute format('set local lock_timeout = %L', (extract(epoch from p_lock_timeout) * 1000)::bigint || 'ms');
             v_counts := '{}';
             foreach v_statement in array p_statements loop
                 if v_statement.replica then
-                    perform set_config('session_replication_role', 'replica', true);
+                    set local session_replication_role = replica;
                 end if;
                 execute format('select %s($1, false)', v_executor) into v_count using v_statement.sql;
                 if v_statement.replica then
-                    perform set_config('session_replication_role', v_srr, true);
+                    execute format('set local session_replication_role = %L', v_srr);
                 end if;
                 v_counts := v_counts || (v_count #>> '{}')::bigint;
             end loop;
             execute format('set local lock_timeout = %L', v_lock);
+            if v_propagate is not null then
+                execute format('set local citus.propagate_set_commands = %L', v_propagate);
+            end if;
             return v_counts;
         exception
             when lock_not_available or deadlock_detected then

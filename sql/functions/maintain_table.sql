@@ -141,7 +141,7 @@ begin
                and v_now >= (l.inputs ->> 'period_from')::timestamptz and v_now < (l.inputs ->> 'period_to')::timestamptz
                and (l.inputs ->> 'expires_at' is null or v_now < (l.inputs ->> 'expires_at')::timestamptz)
                and exists (select from pg_class c join pg_partitioned_table pt on pt.partrelid = c.oid
-                            where c.oid = p_parent and pt.partdefid <> 0 and pg_relation_size(pt.partdefid) = 0
+                            where c.oid = p_parent and pt.partdefid <> 0 and partkeeper.local_size(pt.partdefid) = 0
                               and pg_has_role(current_user, c.relowner, 'MEMBER'))
                and l.inputs ->> 'signature' = partkeeper.partition_set_signature(p_parent)
             returning l.result into v_result;

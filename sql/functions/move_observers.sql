@@ -8,7 +8,8 @@ as $$
  * What would see rows being moved out of p_parent's DEFAULT partition, which PostgreSQL can only do
  * as a DELETE there and an INSERT into the new partition; add_partition hides the move from each:
  *  user_triggers: the enabled triggers on the DEFAULT partition that are not foreign-key triggers
- *    (the parent's row triggers cloned onto it, and triggers made on it directly), as
+ *    (the parent's row triggers cloned onto it, and triggers made on it directly) and fire on
+ *    INSERT, DELETE or UPDATE (not those ON TRUNCATE only, which a move cannot fire), as
  *    [{"name", "mode"}] with mode O (origin), A (always) or R (replica): the move disables them and
  *    restores each mode before it commits, so none fires, whatever its kind or mode;
  *  referenced: a foreign key references the table (its ON DELETE action triggers sit on the DEFAULT
@@ -34,7 +35,10 @@ begin
       into user_triggers
       from pg_trigger t
       left join pg_constraint k on k.oid = t.tgconstraint
-     where t.tgrelid = v_default and t.tgenabled <> 'D' and coalesce(k.contype, 't') <> 'f';
+     where t.tgrelid = v_default and t.tgenabled <> 'D' and coalesce(k.contype, 't') <> 'f'
+       -- INSERT, DELETE or UPDATE: a trigger ON TRUNCATE only (such as the one Citus puts on every
+       -- distributed table, which may not be disabled) never fires for a move
+       and t.tgtype::int & (4 | 8 | 16) <> 0;
     referenced := exists (
         select from pg_trigger t join pg_constraint k on k.oid = t.tgconstraint
          where t.tgrelid = v_default and k.contype = 'f' and k.confrelid = any (array[v_default::oid, p_parent::oid]

@@ -23,6 +23,7 @@ declare
     v_path text := partkeeper.owner_search_path(p_owner);
     v_role text := current_setting('role');
     v_saved_path text := current_setting('search_path');
+    v_propagate text := current_setting('citus.enable_ddl_propagation', true);
 begin
     if not pg_has_role(current_user, p_owner, 'MEMBER') then
         raise exception 'role % may not act as %', current_user, p_owner
@@ -32,6 +33,10 @@ begin
     v_name := format('partkeeper_as_%s_%s', p_owner::oid, left(md5(v_path), 8));
     if to_regprocedure(format('pg_temp.%I(text, boolean)', v_name)) is null then
         perform set_config('role', (select rolname from pg_roles where oid = p_owner), true);
+        -- a temporary function is this session's alone: Citus must not try to create it on the workers
+        if v_propagate is not null then
+            perform set_config('citus.enable_ddl_propagation', 'off', true);
+        end if;
         execute format($create$
             create function pg_temp.%I(p_sql text, p_query boolean) returns jsonb
             language plpgsql volatile security definer as $body$
@@ -53,6 +58,9 @@ begin
         perform set_config('search_path', v_path, true);
         execute format('alter function pg_temp.%I(text, boolean) set search_path from current', v_name);
         perform set_config('search_path', v_saved_path, true);
+        if v_propagate is not null then
+            perform set_config('citus.enable_ddl_propagation', v_propagate, true);
+        end if;
         perform set_config('role', v_role, true);
     end if;
     return format('pg_temp.%I', v_name);

@@ -10,7 +10,8 @@ as $$
  * The empty table `partkeeper restore` loads an archive of [p_lower, p_upper) into before
  * attach_restored() makes it a partition of p_parent: named p_name in p_parent's schema, made by
  * partition_ddl() (the one builder of tables shaped like the partitions, so a restored partition
- * is made exactly as a new one), as the table's owner (execute_as_owner). Refuses, having made
+ * is made exactly as a new one), as the table's owner (execute_as_owner), and on Citus distributed
+ * co-located with p_parent (distribute_like), so the rows loaded go to its shards. Refuses, having made
  * nothing: PK007 when the caller may not act for the owner, PK001/PK006 from check_restore_range()
  * (the range must be free: no partition overlaps it and no row of it waits in the DEFAULT
  * partition), PK006 when p_name is taken, PK002 for a NULL name. Returns the table's qualified name.
@@ -37,7 +38,8 @@ begin
     end if;
     v_ddl := partkeeper.partition_ddl(p_parent, v_target, true);
     perform partkeeper.execute_as_owner(p_parent,
-        array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements) s),
+        array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements) s)
+        || partkeeper.distribute_like(p_parent, v_target),
         v_cfg.lock_timeout, v_cfg.lock_retries);
     return v_target;
 end

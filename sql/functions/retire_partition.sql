@@ -10,8 +10,9 @@ as $$
  * 'detach' detaches it and keeps it as a plain table, moved to retention_schema when one is set.
  * The range is recorded (config.retired_before) so that nothing makes it again: gap healing, the
  * drain window and premake stop there. Returns {"partition", "lower", "upper", "mode", "bytes"}
- * (bytes freed from the table) and logs it. The caller decides what expires (expired_partitions);
- * this only refuses the DEFAULT partition and tables that are not partitions of p_parent (PK003).
+ * (bytes freed from the table; NULL on Citus when relation_size cannot tell) and logs it. The
+ * caller decides what expires (expired_partitions); this only refuses the DEFAULT partition and
+ * tables that are not partitions of p_parent (PK003).
  * As the table's owner (execute_as_owner). When a foreign key references the table, 'drop' detaches
  * first: PostgreSQL refuses to drop a partition of a referenced table outright (2BP01), and DETACH
  * then checks that no referencing row points into the partition (23503 otherwise: delete those
@@ -34,7 +35,7 @@ begin
         raise exception '% is not a range partition of %', v_name, partkeeper.qualified_name(p_parent)
             using errcode = 'PK003', hint = 'Only range partitions retire; the DEFAULT partition never does.';
     end if;
-    v_bytes := pg_total_relation_size(p_partition);
+    v_bytes := partkeeper.relation_size(p_partition);
     if v_cfg.retention_mode = 'drop' then
         v_statements := case when (partkeeper.move_observers(p_parent)).referenced
                              then array[format('alter table %s detach partition %s', p_parent, p_partition), format('drop table %s', p_partition)]

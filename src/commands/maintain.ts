@@ -19,7 +19,7 @@ function describe(r: MaintenanceResult): string[] {
       );
     for (const x of r.retired)
       lines.push(
-        `  retired ${x.partition} [${day(x.lower)}, ${day(x.upper)}): ${x.mode === 'drop' ? 'dropped' : 'detached'}, ${size(x.bytes)} (${x.bytes} bytes)`,
+        `  retired ${x.partition} [${day(x.lower)}, ${day(x.upper)}): ${x.mode === 'drop' ? 'dropped' : 'detached'}, ${x.bytes === null ? 'size not measured' : `${size(x.bytes)} (${x.bytes} bytes)`}`,
       );
     for (const l of r.left_in_default)
       lines.push(
