@@ -187,21 +187,22 @@ begin
                 || (format('delete from only %s where %s', v_info.default_partition, v_in_range), v_observers.referenced)::partkeeper.statement;
             if v_observers.published then
                 -- into the partition, where the publication sees it, with the parent's row triggers
-                -- (cloned by ATTACH) disabled for it
+                -- (cloned by ATTACH) disabled for it; OVERRIDING SYSTEM VALUE because PostgreSQL 17+
+                -- gives an attached partition the parent's identity column, and the rows keep their ids
                 v_statements := v_statements
                     || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_load) s)
                     || (v_attach, false)::partkeeper.statement
                     || array(select (format('alter table %s disable trigger %I', v_target, t.tgname), false)::partkeeper.statement
                                from pg_trigger t where t.tgrelid = p_parent and t.tgenabled <> 'D' and t.tgtype::int & 1 = 1
                                 and not t.tgisinternal)
-                    || (format('insert into %s (%s) select %s from %s', v_target, v_columns, v_columns, v_hold), false)::partkeeper.statement
+                    || (format('insert into %s (%s) overriding system value select %s from %s', v_target, v_columns, v_columns, v_hold), false)::partkeeper.statement
                     || array(select (format('alter table %s enable %s trigger %I', v_target,
                                             case t.tgenabled when 'A' then 'always' when 'R' then 'replica' else '' end, t.tgname), false)::partkeeper.statement
                                from pg_trigger t where t.tgrelid = p_parent and t.tgenabled <> 'D' and t.tgtype::int & 1 = 1
                                 and not t.tgisinternal);
             else
                 v_statements := v_statements
-                    || (format('insert into %s (%s) select %s from %s', v_target, v_columns, v_columns, v_hold), false)::partkeeper.statement
+                    || (format('insert into %s (%s) overriding system value select %s from %s', v_target, v_columns, v_columns, v_hold), false)::partkeeper.statement
                     || array(select (s, false)::partkeeper.statement from unnest(v_ddl.after_load) s)
                     || (v_attach, false)::partkeeper.statement;
             end if;
