@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -7,9 +7,9 @@ import type { ReadableStream } from 'node:stream/web';
 import { PGlite } from '@electric-sql/pglite';
 import { Session, textParsers, toNotice, type Db } from './db.ts';
 
-// initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every in-memory
-// database is a clone of a dump, kept per process and on disk (vitest forks a
-// process per test file), keyed by the PGlite version and by what the dump holds.
+// initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every new database, in
+// memory or in a new folder, is a clone of a dump, kept per process and on disk (vitest
+// forks a process per test file), keyed by the PGlite version and by what the dump holds.
 const pkgDir = path.resolve(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..');
 const { version } = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string };
 const cacheDir = path.resolve(pkgDir, '../../.cache/partkeeper');
@@ -120,12 +120,15 @@ const pristine = () =>
   });
 
 /**
- * In-memory unless dataDir is given, which persists on disk. In memory: a clone of `from` (a
- * dump of another in-memory database, see dumpPglite), else of a pristine one.
+ * In-memory unless dataDir is given, which persists on disk. A new database (in memory, or a data
+ * dir without PG_VERSION) starts as a clone of `from` (a dump of another database, see dumpPglite),
+ * else of a pristine one: for a new data dir PGlite itself runs initdb in memory and loads its dump
+ * into the folder, which is the same without initdb's cost. `from` is ignored for an existing data dir.
  */
 export async function openPglite(opts: { dataDir?: string; from?: Blob } = {}): Promise<Db> {
-  if (opts.dataDir) return wrap(await create({ dataDir: opts.dataDir }));
-  return wrap(await create({ loadDataDir: opts.from ?? (await pristine()) }));
+  if (opts.dataDir && existsSync(path.join(opts.dataDir, 'PG_VERSION'))) return wrap(await create({ dataDir: opts.dataDir }));
+  const loadDataDir = opts.from ?? (await pristine());
+  return wrap(await create({ ...(opts.dataDir && { dataDir: opts.dataDir }), loadDataDir }));
 }
 
 /** A new in-memory database after prepare(db), dumped for openPglite({ from }). */
