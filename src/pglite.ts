@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { Session, textParsers, toNotice, type Db } from './db.ts';
 
 // initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every new database, in
@@ -17,8 +17,23 @@ const cacheDir = path.resolve(pkgDir, '../../.cache/partkeeper');
 const STALE_MS = 24 * 3600_000;
 const dumps = new Map<string, Promise<Blob>>();
 
+// The engine, read and compiled once per process and shared by every instance: each new PGlite
+// would otherwise read and compile the 9 MB module again, and run its first queries on code V8
+// has not optimised yet. Without the files where this version keeps them, PGlite finds its own.
+type Engine = Pick<PGliteOptions, 'pgliteWasmModule' | 'fsBundle'>;
+// lib ES2023 declares no WebAssembly; Node has it
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<Engine['pgliteWasmModule']> } }).WebAssembly;
+let engine: Promise<Engine> | undefined;
+const loadEngine = () =>
+  (engine ??= (async () => {
+    const wasm = path.join(pkgDir, 'dist', 'pglite.wasm');
+    const data = path.join(pkgDir, 'dist', 'pglite.data');
+    if (!existsSync(wasm) || !existsSync(data)) return {};
+    return { pgliteWasmModule: await wasmApi.compile(readFileSync(wasm)), fsBundle: new Blob([readFileSync(data)]) };
+  })());
+
 async function create(options: { dataDir?: string; loadDataDir?: Blob }): Promise<PGlite> {
-  const pg = new PGlite({ ...options, parsers: textParsers });
+  const pg = new PGlite({ ...options, ...(await loadEngine()), parsers: textParsers });
   await pg.waitReady;
   return pg;
 }
