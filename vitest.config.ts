@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { SlowestFirst } from './harness/sequencer.ts';
 
 // The same test files run against both backends. Each project's globalSetup makes the
 // installed state its tests copy; the postgres project's also starts one server for the
@@ -14,6 +16,12 @@ const shared = { include, exclude, isolate: false, setupFiles: ['harness/file-en
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Vitest's default, one worker fewer than cores, runs one file at a time on two cores. A file
+    // often waits (on its server's backends, a child process, pg_cron's next minute), so one worker
+    // more than cores keeps every core busy. The files share one server: each uses databases and
+    // roles of its own (harness/testing.ts, withRoles in test/support.ts).
+    maxWorkers: availableParallelism() + 1,
+    sequence: { sequencer: SlowestFirst },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
