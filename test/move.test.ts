@@ -4,7 +4,7 @@
 // every other table is exactly as before and no trigger or foreign-key action saw the move.
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
-import { freshDb, setClock } from '../harness/testing.ts';
+import { DbError, describeServer, freshDb, itServer, setClock } from '../harness/testing.ts';
 import { codes, defaultRows, fingerprint, maintain, rowsByPartition } from './support.ts';
 
 const T = 'livechat_messages';
@@ -263,4 +263,158 @@ describe('a move changes no data anyone can observe', () => {
         reassign owned by ${owner} to current_user; revoke create on schema public from ${owner}; drop owned by ${owner}; drop role ${owner}`);
     }
   });
+  it('a table the owner may not lock, referencing the managed one, is left to ATTACH: partitions are still made and rows still move', async () => {
+    const db = await freshDb();
+    await clock(db);
+    const suffix = Math.random().toString(16).slice(2, 8);
+    const [owner, other] = [`pk_owner_${suffix}`, `pk_other_${suffix}`];
+    await db.exec(`create role ${owner}; create role ${other}; grant create on schema public to ${owner}, ${other};
+      alter table ${T} owner to ${owner}; alter table ${T}_default owner to ${owner};
+      grant references on ${T} to ${other};
+      set role ${other};
+      create table others_reactions (message_id bigint, message_created_at timestamptz,
+        foreign key (message_id, message_created_at) references ${T} (id, created_at) on delete cascade);
+      reset role;`);
+    try {
+      await waitingMessage(db);
+      await db.exec(`insert into others_reactions select id, created_at from ${T}`);
+      const locks = await db.one<{ s: string[] }>(
+        `select array(select (x).sql from unnest(partkeeper.attach_locks('${T}', 'share')) x) as s`,
+      );
+      expect(locks.s).toEqual([`lock table public.${T} in share mode`]);
+      await db.exec(`grant update on others_reactions to ${owner}`);
+      const granted = await db.one<{ s: string[] }>(
+        `select array(select (x).sql from unnest(partkeeper.attach_locks('${T}', 'access exclusive')) x) as s`,
+      );
+      expect(granted.s).toEqual([
+        `lock table public.others_reactions in share row exclusive mode`,
+        `lock table public.${T} in access exclusive mode`,
+      ]);
+      await db.exec(`revoke update on others_reactions from ${owner}`);
+      const others = await everythingElse(db);
+      const run = await maintain(db);
+      expect(run).toMatchObject({ status: 'ok', complete: true, rows_moved: 1 });
+      expect(await everythingElse(db)).toEqual(others);
+    } finally {
+      await db.exec(`drop table others_reactions; reassign owned by ${owner}, ${other} to current_user;
+        revoke create on schema public from ${owner}, ${other}; drop owned by ${owner}, ${other}; drop role ${owner}, ${other}`);
+    }
+  });
+});
+
+describeServer('a move and the application writing around it (PostgreSQL server)', () => {
+  itServer(
+    "writers to the tables around the managed one, in any lock order, are never a move's deadlock victim",
+    async () => {
+      const db = await freshDb();
+      await clock(db);
+      // the shape of a chat schema: rooms the messages belong to, reactions that reference messages
+      await db.exec(`create table rooms (id bigint primary key, messages int not null default 0);
+        insert into rooms (id) select g from generate_series(1, 50) g;
+        alter table ${T} add foreign key (room_id) references rooms;
+        create table message_reactions (id bigint generated always as identity primary key, message_id bigint not null,
+          message_created_at timestamptz not null, emoji text,
+          foreign key (message_id, message_created_at) references ${T} (id, created_at) on delete cascade)`);
+      await db.query(
+        `select partkeeper.configure('${T}', p_drain_window_ahead => '4 years', p_lock_timeout => '500ms', p_lock_retries => 20)`,
+      );
+      await maintain(db);
+      const deadlocks = async () =>
+        (
+          await db.one<{ n: number }>(
+            `select pg_stat_clear_snapshot(), deadlocks::int as n from pg_stat_database where datname = current_database()`,
+          )
+        ).n;
+      const deadlocksBefore = await deadlocks();
+      const known: [string, string][] = (
+        await db.query<{ id: string; at: string }>(
+          `insert into ${T} (room_id, sender_id, body, created_at) select 1 + g % 50, 1, 'hello', '2027-01-05 12:00+00'::timestamptz + g * interval '1 s'
+             from generate_series(1, 200) g returning id::text, created_at::text as at`,
+        )
+      ).map((r) => [r.id, r.at]);
+      const pick = () => known[Math.floor(Math.random() * known.length)]!;
+      const room = () => 1 + Math.floor(Math.random() * 50);
+      // each writer keeps its own order of locks, as applications do
+      const writes: Record<string, (c: Db) => Promise<void>> = {
+        // a reaction to any message, one waiting in the DEFAULT partition included
+        reaction: async (c) => {
+          const [id, at] = pick();
+          await c.query('insert into message_reactions (message_id, message_created_at, emoji) values ($1, $2, $3)', [id, at, 'heart']);
+        },
+        // the reactions table first, then the messages
+        reactionThenMessage: async (c) => {
+          const [id, at] = pick();
+          await c.exec('begin');
+          await c.query('insert into message_reactions (message_id, message_created_at, emoji) values ($1, $2, $3)', [id, at, 'seen']);
+          await c.query(`insert into ${T} (room_id, sender_id, body, created_at) values ($1, 2, 'reply', '2027-01-06 12:00+00')`, [room()]);
+          await c.exec('commit');
+        },
+        // the messages first, then a reaction to the new one
+        messageThenReaction: async (c) => {
+          await c.exec('begin');
+          const m = await c.one<{ id: string; at: string }>(
+            `insert into ${T} (room_id, sender_id, body, created_at) values ($1, 3, 'hi', '2027-01-07 12:00+00') returning id::text, created_at::text as at`,
+            [room()],
+          );
+          await c.query('insert into message_reactions (message_id, message_created_at, emoji) values ($1, $2, $3)', [m.id, m.at, 'wave']);
+          await c.exec('commit');
+        },
+        // the room's counter first, then the message (the referenced table, then the managed one)
+        roomThenMessage: async (c) => {
+          const r = room();
+          await c.exec('begin');
+          await c.query('update rooms set messages = messages + 1 where id = $1', [r]);
+          await c.query(`insert into ${T} (room_id, sender_id, body, created_at) values ($1, 4, 'yo', '2027-01-08 12:00+00')`, [r]);
+          await c.exec('commit');
+        },
+      };
+      const writers = await Promise.all(
+        Object.keys(writes)
+          .flatMap((kind) => [kind, kind])
+          .map(async (kind) => ({ kind, c: await db.connect() })),
+      );
+      const done: Record<string, number> = {};
+      const failures: string[] = [];
+      let stop = false;
+      const loops = writers.map(async ({ kind, c }) => {
+        while (!stop && failures.length === 0) {
+          try {
+            await writes[kind]!(c);
+            done[kind] = (done[kind] ?? 0) + 1;
+          } catch (e) {
+            failures.push(`${kind}: ${e instanceof DbError ? `${e.code} ` : ''}${(e as Error).message}`);
+            await c.exec('rollback').catch(() => undefined);
+          }
+        }
+      });
+
+      // months ahead of premake, each filled in the DEFAULT partition and then moved while the writers run
+      let moved = 0;
+      const months = 4;
+      for (let i = 0; i < months && failures.length === 0; i++) {
+        const month = `2027-${String(5 + i).padStart(2, '0')}`;
+        const rows = await db.query<{ id: string; at: string }>(
+          `insert into ${T} (room_id, sender_id, body, created_at) select 1 + g % 50, 5, 'later', '${month}-01 00:00+00'::timestamptz + g * interval '1 min'
+             from generate_series(1, 3000) g returning id::text, created_at::text as at`,
+        );
+        known.push(...rows.slice(0, 100).map((r): [string, string] => [r.id, r.at]));
+        await new Promise((r) => setTimeout(r, 100));
+        for (let run = 0; run < 20 && (await defaultRows(db)) > 0; run++) moved += (await maintain(db)).rows_moved;
+      }
+      stop = true;
+      await Promise.all(loops);
+      await Promise.all(writers.map(({ c }) => c.close()));
+
+      expect(failures).toEqual([]);
+      expect(moved).toBe(months * 3000);
+      expect(await defaultRows(db)).toBe(0);
+      for (const kind of Object.keys(writes)) expect(done[kind], kind).toBeGreaterThan(0);
+      const reactions = (done.reaction ?? 0) + (done.reactionThenMessage ?? 0) + (done.messageThenReaction ?? 0);
+      expect((await db.one<{ n: number }>('select count(*)::int as n from message_reactions')).n).toBe(reactions);
+      expect((await db.one<{ n: number }>('select sum(messages)::int as n from rooms')).n).toBe(done.roomThenMessage);
+      expect((await deadlocks()) - deadlocksBefore).toBe(0);
+      console.info(`moves of ${moved} rows around writes ${JSON.stringify(done)}: 0 failed, 0 deadlocks`);
+    },
+    180_000,
+  );
 });
