@@ -69,7 +69,7 @@ set local client_min_messages to default;
 \ir functions/horizon.sql
 \ir functions/partition_ddl.sql
 \ir functions/move_observers.sql
-\ir functions/attach_locks.sql
+\ir functions/ddl_locks.sql
 \ir functions/distribute_like.sql
 \ir functions/add_partition.sql
 \ir functions/expired_partitions.sql

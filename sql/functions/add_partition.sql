@@ -27,12 +27,12 @@ as $$
  *     for only when no session waits for the DEFAULT partition, with a lock_timeout below
  *     deadlock_timeout, so a writer queued there is never chosen as a deadlock victim: partkeeper
  *     gives up first and retries.
- * Locks, both ways: every lock the ATTACH takes is asked for up front and in one order
- *   (attach_locks: the tables foreign keys link to p_parent in SHARE ROW EXCLUSIVE, then p_parent,
- *   then, for a move, the DEFAULT partition), each wait under lock_timeout capped so that all of
- *   them end before deadlock_timeout. An application transaction that holds one of those tables
- *   and waits for p_parent (a room's counter, then a message) thus never becomes the deadlock
- *   victim of maintenance: partkeeper's own wait ends first, and it retries.
+ * Locks: every lock the ATTACH takes is asked for up front, in one burst before any work
+ *   (ddl_locks: p_parent, the DEFAULT partition, then the tables foreign keys link to p_parent in
+ *   SHARE ROW EXCLUSIVE), each wait under lock_timeout capped so that all of them end before
+ *   deadlock_timeout. An application transaction that holds one of those tables and waits for
+ *   p_parent (a room's counter, then a message) thus never becomes the deadlock victim of
+ *   maintenance: partkeeper's own wait ends first, it lets go of everything and retries.
  * Rows waiting in the DEFAULT partition (a move): ACCESS EXCLUSIVE on the parent (and the DEFAULT
  *   partition) for the whole move, taken before what would observe it is looked up,
  *   so a reader either ran before it or plans after it and sees the new partition: no statement
@@ -116,12 +116,12 @@ begin
 
     v_statements := '{}';
     v_ddl := partkeeper.partition_ddl(p_parent, v_target, coalesce(v_counts[1], 0) > 0);
-    v_locks := partkeeper.attach_locks(p_parent, case when coalesce(v_counts[1], 0) = 0 then 'share' else 'access exclusive' end);
-    -- Every lock the ATTACH needs is asked for up front (attach_locks), each wait under a timeout so
-    -- short that all of them (and the DEFAULT partition's) end before deadlock_timeout: should an
-    -- application session close a cycle with partkeeper, partkeeper's wait ends first and it
-    -- retries, instead of the deadlock check cancelling the session that has waited longest.
-    v_timeout := least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8 / (cardinality(v_locks) + 1));
+    v_locks := partkeeper.ddl_locks(p_parent, case when coalesce(v_counts[1], 0) = 0 then 'attach' else 'move' end);
+    -- Every lock the ATTACH needs is asked for up front (ddl_locks), each wait under a timeout so
+    -- short that all of them end before deadlock_timeout: should an application session close a
+    -- cycle with partkeeper, partkeeper's wait ends first and it retries, instead of the deadlock
+    -- check cancelling the session that has waited longest.
+    v_timeout := least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8 / cardinality(v_locks));
     if coalesce(v_counts[1], 0) = 0 then
         if v_info.default_partition is not null and partkeeper.local_size(v_info.default_partition) > 1048576 then
             v_method := 'guarded attach';
@@ -154,9 +154,7 @@ begin
         v_method := 'move';
         -- the locks first, then what would observe the move: once they are held, no trigger, foreign
         -- key or publication can be added to the table or its DEFAULT partition until the move commits
-        perform partkeeper.execute_as_owner(p_parent, v_locks
-            || (format('lock table %s in access exclusive mode', v_info.default_partition), false)::partkeeper.statement,
-            v_timeout, v_cfg.lock_retries);
+        perform partkeeper.execute_as_owner(p_parent, v_locks, v_timeout, v_cfg.lock_retries);
         v_observers := partkeeper.move_observers(p_parent);
         if v_observers.delete_rules then
             raise exception 'the DEFAULT partition % has a rewrite rule ON DELETE; rows of [%, %) cannot be moved out of it',
