@@ -179,6 +179,14 @@ describe('the command line under misuse', () => {
     expect(env.stderr).toMatch(/DATABASE_URL: http:\/\/ is not a PostgreSQL URL/);
   });
 
+  it('a partition named on the command line that does not exist: PK002 with the name in its hint', async () => {
+    const r = await runChild(['archive', 'public.no_such_partition', '--dir', tempDir(), ...args], { timeoutMs: 60_000 });
+    expect(r).toMatchObject({ code: 1, timedOut: false });
+    expect(r.stderr).toMatch(/error PK002: table 'public.no_such_partition' does not exist/);
+    expect(r.stderr).toMatch(/^hint: .*'public.no_such_partition'/m);
+    clean(r.stderr);
+  }, 70_000);
+
   it('archive --dir under /proc fails at once with the reason', async () => {
     const r = await runChild(['archive', 'public.livechat_messages_2025_01', '--dir', '/proc/partkeeper/x', ...args], {
       timeoutMs: 15_000,
