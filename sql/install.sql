@@ -46,6 +46,7 @@ set local client_min_messages to default;
 \ir functions/bound_literal.sql
 \ir functions/partition_name.sql
 \ir functions/table_info.sql
+\ir functions/resolve_table.sql
 \ir functions/partition_bounds.sql
 \ir functions/partition_set_signature.sql
 \ir functions/config_for.sql
@@ -83,6 +84,15 @@ set local client_min_messages to default;
 \ir functions/maintain_table.sql
 \ir functions/maintain_all.sql
 \ir procedures/run_maintenance.sql
+-- the calls a DBA names a table in, taking its name as text (resolve_table)
+\ir by_name/register_table.sql
+\ir by_name/configure.sql
+\ir by_name/unregister_table.sql
+\ir by_name/maintain_table.sql
+\ir by_name/create_partition.sql
+\ir by_name/run_maintenance.sql
+\ir by_name/partition_bounds.sql
+\ir by_name/expired_partitions.sql
 \ir views/partitions.sql
 \ir functions/cron_database.sql
 \ir functions/cron_jobs.sql
