@@ -99,6 +99,8 @@ set local client_min_messages to default;
 \ir functions/attach_restored.sql
 \ir functions/convert_check.sql
 \ir functions/capture_ddl.sql
+\ir functions/sequence_handover.sql
+\ir functions/swap_ddl.sql
 \ir functions/conversion_state.sql
 \ir functions/convert_prepare.sql
 \ir functions/convert_capture.sql
