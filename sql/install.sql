@@ -30,6 +30,7 @@ set local client_min_messages to default;
 
 \ir functions/version.sql
 \ir functions/qualified_name.sql
+\ir functions/resolve_table.sql
 \ir functions/citus_table.sql
 \ir functions/relation_size.sql
 \ir functions/local_size.sql

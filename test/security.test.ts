@@ -31,9 +31,9 @@ describe('privileges', () => {
   it('has no SECURITY DEFINER function, and every function but the documented few pins its search_path', async () => {
     const db = await freshDb();
     expect(await db.query(`select p.oid::regprocedure::text as f from pg_proc p where ${OURS} and p.prosecdef`)).toEqual([]);
-    // the procedures may not have one (they commit), key_value is inlined, and two public wrappers
-    // resolve table names or print them in the caller's search_path (every function and operator
-    // in them is schema-qualified)
+    // the procedures may not have one (they commit), key_value is inlined, and resolve_table and
+    // two public wrappers resolve table names or print them in the caller's search_path (every
+    // function and operator in them is schema-qualified)
     const unpinned = await db.query<{ f: string }>(
       `select p.oid::regprocedure::text as f from pg_proc p
         where ${OURS} and not coalesce('search_path=pg_catalog, pg_temp' = any (p.proconfig), false) order by 1`,
@@ -43,6 +43,7 @@ describe('privileges', () => {
       'ensure_livechat_partitions()',
       'partkeeper.convert_fill(regclass,integer,interval,integer,jsonb)',
       'partkeeper.key_value(text,regtype)',
+      'partkeeper.resolve_table(text)',
       'partkeeper.run_maintenance(regclass,boolean,jsonb)',
     ]);
   });

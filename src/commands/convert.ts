@@ -29,11 +29,14 @@ async function call(db: Db, sql: string, params: unknown[]): Promise<StepResult>
   return r;
 }
 
+/** The table as SQL names it: partkeeper.resolve_table() refuses a name that names nothing with PK002, naming it. */
+const TABLE = 'partkeeper.resolve_table($1)';
+
 /** The state recorded for TABLE, or null before prepare (and after undo). */
 async function recorded(db: Db, table: string): Promise<string | null> {
   const rows = await db.query<{ step: string }>(
     `select c.step from partkeeper.conversions c
-      where c.parent = to_regclass($1) or c.twin = to_regclass($1) order by c.step = 'finished', c.updated_at desc limit 1`,
+      where c.parent = ${TABLE} or c.twin = ${TABLE} order by c.step = 'finished', c.updated_at desc limit 1`,
     [table],
   );
   return rows[0]?.step ?? null;
@@ -43,7 +46,7 @@ async function fill(db: Db, table: string, batch: number, pauseMs: number, show:
   const started = Date.now();
   let first: number | undefined;
   for (;;) {
-    const r = await call(db, 'select partkeeper.convert_fill_batch(to_regclass($1), $2) as r', [table, batch]);
+    const r = await call(db, `select partkeeper.convert_fill_batch(${TABLE}, $2) as r`, [table, batch]);
     const copied = Number(r.rows_copied);
     const estimate = Math.max(Number(r.rows_estimate), copied);
     first ??= copied - Number(r.copied);
@@ -64,7 +67,7 @@ async function fill(db: Db, table: string, batch: number, pauseMs: number, show:
 async function swap(ctx: Context, db: Db, table: string, tries: number): Promise<StepResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await call(db, 'select partkeeper.convert_swap(to_regclass($1)) as r', [table]);
+      return await call(db, `select partkeeper.convert_swap(${TABLE}) as r`, [table]);
     } catch (e) {
       const d = DbError.from(e);
       if (!(d instanceof DbError) || d.code !== 'PK005' || attempt >= tries) throw e;
@@ -83,6 +86,12 @@ async function runConversion(ctx: Context, direction: 'partition' | 'unpartition
   if (!Number.isFinite(pauseMs) || pauseMs < 0) throw new UsageError(`--sleep must be milliseconds >= 0, got ${v.sleep}`);
   const only = v.step as string | undefined;
   if (only !== undefined && !STEPS.includes(only as Step)) throw new UsageError(`--step must be one of ${STEPS.join(', ')}`);
+  if (v.undo && (v.finish || only !== undefined))
+    throw new UsageError(`--undo goes back to the original table; it takes no ${v.finish ? '--finish' : '--step'}`);
+  if (only !== undefined && v.finish)
+    throw new UsageError('--step runs one step and --finish the steps left with finish: give one of them');
+  if (direction === 'unpartition' && v.column !== undefined)
+    throw new UsageError('unpartition takes no --column: the table is turned back by its partition key');
   const column = (v.column as string | undefined) ?? null;
   const db = await ctx.db();
   const dryRun = !!v['dry-run'];
@@ -93,7 +102,7 @@ async function runConversion(ctx: Context, direction: 'partition' | 'unpartition
   };
 
   if (v.undo) {
-    const r = await call(db, 'select partkeeper.convert_undo(to_regclass($1), $2) as r', [table, dryRun]);
+    const r = await call(db, `select partkeeper.convert_undo(${TABLE}, $2) as r`, [table, dryRun]);
     print('undo', r);
     if (!dryRun) ctx.out(`${table}: back to the original (undone from step ${r.undone_from})`);
     return EXIT.ok;
@@ -110,35 +119,27 @@ async function runConversion(ctx: Context, direction: 'partition' | 'unpartition
     if (next === 'prepare')
       print(
         'prepare',
-        await call(db, 'select partkeeper.convert_prepare(to_regclass($1), $2, $3, true) as r', [
-          table,
-          column,
-          direction === 'unpartition',
-        ]),
+        await call(db, `select partkeeper.convert_prepare(${TABLE}, $2, $3, true) as r`, [table, column, direction === 'unpartition']),
       );
     else if (next === 'fill')
-      print('fill', await call(db, 'select partkeeper.convert_fill_batch(to_regclass($1), $2, true) as r', [table, batch]));
+      print('fill', await call(db, `select partkeeper.convert_fill_batch(${TABLE}, $2, true) as r`, [table, batch]));
     else if (next === 'verify')
       ctx.out(`select partkeeper.convert_verify(${JSON.stringify(table)}); -- reads both tables, changes nothing but the step`);
-    else print(next, await call(db, `select partkeeper.convert_${next}(to_regclass($1), true) as r`, [table]));
+    else print(next, await call(db, `select partkeeper.convert_${next}(${TABLE}, true) as r`, [table]));
     return EXIT.ok;
   }
 
   const wanted = (step: Step) => (only ? only === step : step !== 'finish' || !!v.finish);
   if (wanted('prepare')) {
-    const r = await call(db, 'select partkeeper.convert_prepare(to_regclass($1), $2, $3) as r', [
-      table,
-      column,
-      direction === 'unpartition',
-    ]);
+    const r = await call(db, `select partkeeper.convert_prepare(${TABLE}, $2, $3) as r`, [table, column, direction === 'unpartition']);
     ctx.err(
       `prepare: ${r.already ? `already under way (step ${r.step})` : `twin ${r.twin} made${Array.isArray(r.partitions) && r.partitions.length ? ` with ${r.partitions.length} partition(s)` : ''}`}`,
     );
   }
-  if (wanted('capture')) print('capture', await call(db, 'select partkeeper.convert_capture(to_regclass($1)) as r', [table]));
+  if (wanted('capture')) print('capture', await call(db, `select partkeeper.convert_capture(${TABLE}) as r`, [table]));
   if (wanted('fill')) await fill(db, table, batch, pauseMs, show);
   if (wanted('verify')) {
-    const r = await call(db, 'select partkeeper.convert_verify(to_regclass($1)) as r', [table]);
+    const r = await call(db, `select partkeeper.convert_verify(${TABLE}) as r`, [table]);
     ctx.err(
       `verify: ${number(Number(r.rows))} rows in ${r.periods} month(s), twin ${number(Number(r.twin_rows))}: ${r.equal ? 'equal' : 'DIFFERENT'}`,
     );
@@ -154,7 +155,7 @@ async function runConversion(ctx: Context, direction: 'partition' | 'unpartition
     ctx.err(`swap: ${r.already ? 'already done' : 'done'}; the original is kept as ${r.retired}`);
   }
   if (wanted('finish')) {
-    const r = await call(db, 'select partkeeper.convert_finish(to_regclass($1)) as r', [table]);
+    const r = await call(db, `select partkeeper.convert_finish(${TABLE}) as r`, [table]);
     ctx.err(`finish: ${r.already ? 'already done' : 'done'}; drop ${r.retired} when it is no longer wanted`);
   }
   ctx.out(`${table}: conversion at step ${(await recorded(db, table)) ?? 'none'}`);
@@ -187,7 +188,8 @@ const common = `  --step STEP       run only this step (${STEPS.join(', ')})
   --batch-size N    rows per fill batch (default 10000)
   --sleep MS        pause between fill batches, in milliseconds (default 0)
   --finish          also run finish after the swap
-  --undo            go back to the original table from any step before finish
+  --undo            go back to the original table from any step before finish (not with
+                    --finish or --step)
   --dry-run         print the SQL of the next step and change nothing
   --progress        progress on stderr even when it is not a terminal
 Exit codes: 0 done, 1 failed or verify found differences (nothing swapped), 64 wrong usage.`;

@@ -1,0 +1,76 @@
+// `partkeeper convert` and `partkeeper unpartition` on both databases (--pglite DIR or --database-url):
+// a missing table is named, contradictory options are usage errors.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Db } from '../src/db.ts';
+import { openPglite } from '../src/pglite.ts';
+import { applyBundle, freshDb, target } from '../harness/testing.ts';
+import { cli } from './support.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A database with partkeeper installed and a plain table `events`, as command-line arguments, and a way to look inside. */
+async function workspace(): Promise<{ args: string[]; sql: <T>(fn: (db: Db) => Promise<T>) => Promise<T> }> {
+  const table = `create table events (id bigint generated always as identity primary key, room int not null, created_at timestamptz not null);
+    insert into events (room, created_at) select g % 5, timestamptz '2026-06-01' + g * interval '3 hours' from generate_series(1, 600) g`;
+  if (target === 'pglite') {
+    const dir = mkdtempSync(path.join(tmpdir(), 'partkeeper-convert-'));
+    dirs.push(dir);
+    // PGlite keeps one process per data folder: open it only between commands
+    const sql = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
+      const db = await openPglite({ dataDir: dir });
+      try {
+        return await fn(db);
+      } finally {
+        await db.close();
+      }
+    };
+    await sql(async (db) => {
+      await db.exec('set partkeeper.create_reference_table = off');
+      await applyBundle(db);
+      await db.exec(table);
+    });
+    return { args: ['--pglite', dir], sql };
+  }
+  const db = await freshDb();
+  await db.exec(table);
+  return { args: ['--database-url', db.url!], sql: (fn) => fn(db) };
+}
+
+const stepOf = (db: Db) => db.query<{ step: string; direction: string }>('select step, direction from partkeeper.conversions');
+describe('partkeeper convert and unpartition', () => {
+  it('a missing table is named (PK002); contradictory options exit 64; neither changes anything', async () => {
+    const w = await workspace();
+    for (const args of [
+      ['convert', 'nope', '--column', 'created_at'],
+      ['convert', 'nope', '--undo'],
+      ['convert', 'nope', '--step', 'capture'],
+      ['unpartition', 'nope'],
+    ]) {
+      const r = await cli(...args, ...w.args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/error PK002: table 'nope' does not exist/);
+      expect(r.stderr).toMatch(/^hint: /m);
+    }
+    for (const [args, says] of [
+      [['convert', 'events', '--undo', '--finish'], /--undo/],
+      [['convert', 'events', '--undo', '--step', 'capture'], /--undo/],
+      [['convert', 'events', '-c', 'created_at', '--step', 'fill', '--finish'], /--step/],
+      [['unpartition', 'events', '--column', 'created_at'], /--column/],
+    ] as const) {
+      const r = await cli(...args, ...w.args);
+      expect(r.code, args.join(' ')).toBe(64);
+      expect(r.stderr).toMatch(says);
+      expect(r.stderr).toMatch(/usage: partkeeper (convert|unpartition) TABLE/);
+    }
+    await w.sql(async (db) => {
+      expect(await stepOf(db)).toEqual([]);
+      expect(await db.one(`select to_regclass('events_twin') is null as none`)).toEqual({ none: true });
+    });
+  }, 120_000);
+});
