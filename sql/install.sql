@@ -102,6 +102,8 @@ set local client_min_messages to default;
 \ir functions/capture_ddl.sql
 \ir functions/sequence_handover.sql
 \ir functions/swap_ddl.sql
+\ir functions/conversion_of.sql
+\ir functions/conversion_next.sql
 \ir functions/conversion_state.sql
 \ir functions/convert_prepare.sql
 \ir functions/convert_capture.sql

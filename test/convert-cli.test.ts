@@ -1,5 +1,6 @@
 // `partkeeper convert` and `partkeeper unpartition` on both databases (--pglite DIR or --database-url):
-// a missing table is named, contradictory options are usage errors.
+// a rerun continues from the step recorded in partkeeper.conversions, --finish after the swap runs
+// finish alone, a missing table is named, contradictory options are usage errors.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,7 +44,50 @@ async function workspace(): Promise<{ args: string[]; sql: <T>(fn: (db: Db) => P
 }
 
 const stepOf = (db: Db) => db.query<{ step: string; direction: string }>('select step, direction from partkeeper.conversions');
+/** The steps a run printed a line for, in order. */
+const ran = (stderr: string) => [...stderr.matchAll(/^(prepare|capture|fill|verify|swap|finish|undo):/gm)].map((m) => m[1]);
+
 describe('partkeeper convert and unpartition', () => {
+  it('a rerun runs only the steps after the recorded one; --finish after the swap runs finish alone; likewise unpartition', async () => {
+    const w = await workspace();
+    expect(await cli('convert', 'events', '--column', 'created_at', '--step', 'prepare', ...w.args)).toMatchObject({ code: 0 });
+    expect(await cli('convert', 'events', '--step', 'capture', ...w.args)).toMatchObject({ code: 0 });
+    const rest = await cli('convert', 'events', ...w.args);
+    expect(rest).toMatchObject({ code: 0, stdout: 'events: conversion at step swapped\n' });
+    expect(ran(rest.stderr)).toEqual(['fill', 'verify', 'swap']);
+    const finish = await cli('convert', 'events', '--finish', ...w.args);
+    expect(finish).toMatchObject({ code: 0, stdout: 'events: conversion at step finished\n' });
+    expect(ran(finish.stderr)).toEqual(['finish']);
+    expect(finish.stderr).toMatch(/drop public\.events_retired when it is no longer wanted/);
+    // nothing left: a rerun says so and changes nothing
+    for (const again of [
+      ['convert', 'events'],
+      ['convert', 'events', '--finish'],
+      ['convert', 'events', '-c', 'created_at'],
+    ]) {
+      const r = await cli(...again, ...w.args);
+      expect(r, again.join(' ')).toMatchObject({ code: 0, stdout: 'events: conversion at step finished\n' });
+      expect(ran(r.stderr)).toEqual([]);
+    }
+    await w.sql((db) => db.exec('drop table events_retired'));
+
+    const back = await cli('unpartition', 'events', ...w.args);
+    expect(back).toMatchObject({ code: 0, stdout: 'events: conversion at step swapped\n' });
+    expect(ran(back.stderr)).toEqual(['prepare', 'capture', 'fill', 'verify', 'swap']);
+    const done = await cli('unpartition', 'events', '--finish', ...w.args);
+    expect(done).toMatchObject({ code: 0, stdout: 'events: conversion at step finished\n' });
+    expect(ran(done.stderr)).toEqual(['finish']);
+    await w.sql(async (db) => {
+      expect(await stepOf(db)).toEqual([{ step: 'finished', direction: 'unpartition' }]);
+      expect(
+        await db.one(`select relkind::text as k, (select count(*)::int from events) as n from pg_class where oid = 'events'::regclass`),
+      ).toEqual({
+        k: 'r',
+        n: 600,
+      });
+    });
+  }, 120_000);
+
   it('a missing table is named (PK002); contradictory options exit 64; neither changes anything', async () => {
     const w = await workspace();
     for (const args of [

@@ -316,6 +316,73 @@ describe('converting a plain table online', () => {
   });
 });
 
+/** The conversion's recorded step, or null when none is recorded. */
+async function recordedStep(db: Db, table = 'public.events'): Promise<string | null> {
+  return (await db.query<{ step: string }>('select step from partkeeper.conversions where table_name = $1', [table]))[0]?.step ?? null;
+}
+
+/** Every SQL call a hint names, in order. */
+const calls = (hint: string | undefined) => [...(hint ?? '').matchAll(/\b(?:SELECT|CALL) partkeeper\.[a-z_]+\([^;]*\);/g)].map((m) => m[0]);
+
+describe('a conversion left half-way', () => {
+  it('a step run out of order names the one call to run next, and that call runs', async () => {
+    const db = await freshDb();
+    await events(db, 300);
+    // nothing under way: how to start, in the direction the table allows
+    let e = await expectSqlState(step(db, 'capture'), 'PK015');
+    expect(calls(e.hint)).toEqual([expect.stringMatching(/^SELECT partkeeper\.convert_prepare\('public\.events', /)]);
+    e = await expectSqlState(step(db, 'capture', 'livechat_messages'), 'PK015');
+    expect(calls(e.hint)).toEqual([`SELECT partkeeper.convert_prepare('public.livechat_messages', p_unpartition => true);`]);
+
+    await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`);
+    // at each step a wrong one is refused; the hint's one call is the next step, and running it moves on
+    for (const [wrong, next, after] of [
+      ['swap', 'convert_capture', 'capturing'],
+      ['verify', 'convert_fill', 'filled'],
+      ['swap', 'convert_verify', 'verified'],
+      ['finish', 'convert_swap', 'swapped'],
+    ] as const) {
+      e = await expectSqlState(step(db, wrong), 'PK015');
+      expect(calls(e.hint), `${wrong} at ${await recordedStep(db)}`).toEqual([
+        expect.stringContaining(`partkeeper.${next}('public.events')`),
+      ]);
+      await db.exec(calls(e.hint)[0]!);
+      expect(await recordedStep(db)).toBe(after);
+    }
+    // after the swap: finish next, or undo instead; each a call of its own
+    e = await expectSqlState(step(db, 'capture'), 'PK015');
+    expect(calls(e.hint)).toEqual([
+      `SELECT partkeeper.convert_finish('public.events');`,
+      `SELECT partkeeper.convert_undo('public.events');`,
+    ]);
+    await db.exec(calls(e.hint)[0]!);
+    expect(await recordedStep(db)).toBe('finished');
+    // finished: nothing is left; going back is a conversion the other way
+    e = await expectSqlState(step(db, 'undo'), 'PK015');
+    expect(calls(e.hint)).toEqual([`SELECT partkeeper.convert_prepare('public.events', p_unpartition => true);`]);
+    await db.exec(calls(e.hint)[0]!);
+    expect(await recordedStep(db)).toBe('prepared');
+  });
+
+  it('prepare refuses a conversion the other way, or by another column, while one is under way', async () => {
+    const db = await freshDb();
+    await events(db, 100);
+    await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`);
+    const before = await everything(db);
+    for (const e of [
+      await expectSqlState(db.query(`select partkeeper.convert_prepare('events', p_unpartition => true)`), 'PK015'),
+      await expectSqlState(db.query(`select partkeeper.convert_prepare('events', 'body')`), 'PK015'),
+    ])
+      expect(calls(e.hint)).toEqual([
+        `SELECT partkeeper.convert_capture('public.events');`,
+        `SELECT partkeeper.convert_undo('public.events');`,
+      ]);
+    expect(await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`)).toMatchObject({ already: true });
+    expect(await json(db, `select partkeeper.convert_prepare('events') as r`)).toMatchObject({ already: true });
+    expect(await everything(db)).toBe(before);
+  });
+});
+
 /** Server only: writers that insert, update and delete, each write also applied to `expected` in the same statement. */
 function writers(db: TestDb, n: number) {
   let stop = false;
