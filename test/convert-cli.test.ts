@@ -1,6 +1,7 @@
 // `partkeeper convert` and `partkeeper unpartition` on both databases (--pglite DIR or --database-url):
 // a rerun continues from the step recorded in partkeeper.conversions, --finish after the swap runs
-// finish alone, a missing table is named, contradictory options are usage errors.
+// finish alone, a dropped retired table does not stop finish, a missing table is named, contradictory
+// options are usage errors.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -86,6 +87,16 @@ describe('partkeeper convert and unpartition', () => {
         n: 600,
       });
     });
+  }, 120_000);
+
+  it('finish after the retired table was dropped ends the conversion and says so', async () => {
+    const w = await workspace();
+    expect(await cli('convert', 'events', '-c', 'created_at', ...w.args)).toMatchObject({ code: 0 });
+    await w.sql((db) => db.exec(`drop table events_retired; insert into events (room, created_at) values (1, '2026-06-05')`));
+    const r = await cli('convert', 'events', '--finish', ...w.args);
+    expect(r).toMatchObject({ code: 0, stdout: 'events: conversion at step finished\n' });
+    expect(r.stderr).toMatch(/public\.events_retired was dropped already/);
+    await w.sql(async (db) => expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]));
   }, 120_000);
 
   it('a missing table is named (PK002); contradictory options exit 64; neither changes anything', async () => {

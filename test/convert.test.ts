@@ -310,8 +310,11 @@ describe('converting a plain table online', () => {
       expect((await db.one<{ o: string }>(`select relowner::regrole::text as o from pg_class where oid = 'events'::regclass`)).o).toBe(
         owner,
       );
-      await step(db, 'finish');
-      await db.exec('reset role; drop table events, events_retired');
+      // the owner drops the retired table before finish: its writes go on, and it finishes the conversion
+      await db.exec('drop table events_retired');
+      await writeSome(db, 'owner');
+      expect(await step(db, 'finish')).toMatchObject({ step: 'finished', retired_dropped: true });
+      await db.exec('reset role; drop table events');
     });
   });
 });
@@ -324,7 +327,7 @@ async function recordedStep(db: Db, table = 'public.events'): Promise<string | n
 /** Every SQL call a hint names, in order. */
 const calls = (hint: string | undefined) => [...(hint ?? '').matchAll(/\b(?:SELECT|CALL) partkeeper\.[a-z_]+\([^;]*\);/g)].map((m) => m[0]);
 
-describe('a conversion left half-way', () => {
+describe('a conversion left half-way, or a table of it dropped by hand', () => {
   it('a step run out of order names the one call to run next, and that call runs', async () => {
     const db = await freshDb();
     await events(db, 300);
@@ -380,6 +383,57 @@ describe('a conversion left half-way', () => {
     expect(await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`)).toMatchObject({ already: true });
     expect(await json(db, `select partkeeper.convert_prepare('events') as r`)).toMatchObject({ already: true });
     expect(await everything(db)).toBe(before);
+  });
+
+  it('the retired table dropped before finish: writes go on, undo refuses, finish ends it and says so', async () => {
+    const db = await freshDb();
+    await events(db, 400);
+    await db.exec('create table expected as table events');
+    await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`);
+    for (const s of ['capture', 'fill_batch', 'verify', 'swap']) await step(db, s);
+    await db.exec('drop table events_retired');
+    // the carry-back trigger finds nothing to carry to: the application's writes do not fail
+    await writeSome(db, 'gone');
+    await db.exec('truncate expected; insert into expected table events');
+    const e = await expectSqlState(step(db, 'undo'), 'PK002');
+    expect(e.message).toMatch(/public\.events_retired/);
+    expect(calls(e.hint)).toEqual([`SELECT partkeeper.convert_finish('public.events');`]);
+    expect(await step(db, 'finish')).toMatchObject({
+      step: 'finished',
+      already: false,
+      retired: 'public.events_retired',
+      retired_dropped: true,
+    });
+    expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]);
+    expect(await db.query(`select from pg_proc where proname = 'events_pk_capture'`)).toEqual([]);
+    await writeSome(db, 'after');
+    expect(await step(db, 'finish')).toMatchObject({ already: true });
+
+    // the same after unpartition, whose retired table is registered until finish
+    await json(db, `select partkeeper.convert_prepare('events', p_unpartition => true) as r`);
+    for (const s of ['capture', 'fill_batch', 'verify', 'swap']) await step(db, s);
+    await db.exec('drop table events_retired');
+    await writeSome(db, 'gone again');
+    expect(await step(db, 'finish')).toMatchObject({ step: 'finished', retired_dropped: true });
+    expect(await db.query(`select table_name from partkeeper.config where table_name like '%events%'`)).toEqual([]);
+    expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]);
+  });
+
+  it('the twin dropped before the swap: writes go on, and undo ends the conversion', async () => {
+    const db = await freshDb();
+    await events(db, 200);
+    await db.exec('create table expected as table events');
+    await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`);
+    await step(db, 'capture');
+    await db.exec('drop table events_twin');
+    await writeSome(db, 'no twin');
+    await db.exec('truncate expected; insert into expected table events');
+    expect(await step(db, 'undo')).toMatchObject({ undone_from: 'capturing' });
+    expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]);
+    expect(await db.query(`select from pg_proc where proname = 'events_pk_capture'`)).toEqual([]);
+    expect(await db.query('select from partkeeper.conversions')).toEqual([]);
+    expect(await db.query(`select table_name from partkeeper.config where table_name like '%events%'`)).toEqual([]);
+    expect(await difference(db, 'events', 'expected')).toBe(0);
   });
 });
 

@@ -10,7 +10,8 @@ as $$
  * interleave (the second waits for the first's transaction, or batch).
  * Errors: PK002 NULL; PK015 no conversion of that table is recorded, or it is at a step not in
  * p_steps: the hint names the one call to run next (conversion_next), and after the swap the undo
- * call as the other way; PK007 the caller may not act as the table's owner.
+ * call as the other way; PK007 the caller may act as the owner of neither of its tables (they
+ * share one owner; either may have been dropped by hand since).
  */
 declare
     v_state partkeeper.conversions := partkeeper.conversion_of(p_table);
@@ -29,7 +30,7 @@ begin
         raise exception 'no conversion of % is under way', v_state.table_name
             using errcode = 'PK015', hint = format('Start one: %s', (partkeeper.conversion_next(v_state)).sql_call);
     end if;
-    if not partkeeper.may_maintain(v_state.parent) then
+    if not (partkeeper.may_maintain(v_state.parent) or partkeeper.may_maintain(v_state.twin)) then
         raise exception 'role % does not own %', current_user, v_state.table_name
             using errcode = 'PK007', hint = 'Run the conversion as the table''s owner, a member of that role, or a superuser.';
     end if;

@@ -129,7 +129,9 @@ async function runConversion(ctx: Context, direction: 'partition' | 'unpartition
       ctx.err(`swap: ${r.already ? 'already done' : 'done'}; the original is kept as ${r.retired}`);
     } else {
       const r = await call(db, `select partkeeper.convert_finish(${TABLE}) as r`, [table]);
-      ctx.err(`finish: ${r.already ? 'already done' : 'done'}; drop ${r.retired} when it is no longer wanted`);
+      ctx.err(
+        `finish: ${r.already ? 'already done' : 'done'}; ${r.retired_dropped ? `${r.retired} was dropped already` : `drop ${r.retired} when it is no longer wanted`}`,
+      );
     }
     return true;
   };
