@@ -4,7 +4,7 @@
 // long wait at the swap) and a backend killed inside every step, then the step run again.
 import { describe, expect, it } from 'vitest';
 import { expectSqlState, freshDb, itServer, type Db, type TestDb } from '../harness/testing.ts';
-import { cli, withRoles } from './support.ts';
+import { cli, health, withRoles } from './support.ts';
 
 const json = async <T = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<T> =>
   (await db.one<{ r: T }>(sql, params)).r;
@@ -327,7 +327,12 @@ async function recordedStep(db: Db, table = 'public.events'): Promise<string | n
 /** Every SQL call a hint names, in order. */
 const calls = (hint: string | undefined) => [...(hint ?? '').matchAll(/\b(?:SELECT|CALL) partkeeper\.[a-z_]+\([^;]*\);/g)].map((m) => m[0]);
 
-describe('a conversion left half-way, or a table of it dropped by hand', () => {
+/** The health() check of the conversion of a table, if any. */
+async function conversionCheck(db: Db, table = 'public.events') {
+  return (await health(db)).checks.filter((c) => c.check === 'conversion' && c.table === table);
+}
+
+describe('a conversion left half-way, and what sees it', () => {
   it('a step run out of order names the one call to run next, and that call runs', async () => {
     const db = await freshDb();
     await events(db, 300);
@@ -395,6 +400,9 @@ describe('a conversion left half-way, or a table of it dropped by hand', () => {
     // the carry-back trigger finds nothing to carry to: the application's writes do not fail
     await writeSome(db, 'gone');
     await db.exec('truncate expected; insert into expected table events');
+    expect(await conversionCheck(db)).toEqual([
+      expect.objectContaining({ status: 'error', message: expect.stringMatching(/public\.events_retired/) }),
+    ]);
     const e = await expectSqlState(step(db, 'undo'), 'PK002');
     expect(e.message).toMatch(/public\.events_retired/);
     expect(calls(e.hint)).toEqual([`SELECT partkeeper.convert_finish('public.events');`]);
@@ -406,6 +414,7 @@ describe('a conversion left half-way, or a table of it dropped by hand', () => {
     });
     expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]);
     expect(await db.query(`select from pg_proc where proname = 'events_pk_capture'`)).toEqual([]);
+    expect(await conversionCheck(db)).toEqual([]);
     await writeSome(db, 'after');
     expect(await step(db, 'finish')).toMatchObject({ already: true });
 
@@ -428,12 +437,51 @@ describe('a conversion left half-way, or a table of it dropped by hand', () => {
     await db.exec('drop table events_twin');
     await writeSome(db, 'no twin');
     await db.exec('truncate expected; insert into expected table events');
+    expect(await conversionCheck(db)).toEqual([
+      expect.objectContaining({
+        status: 'error',
+        message: expect.stringMatching(/public\.events_twin/),
+        fix: expect.stringMatching(/--undo/),
+      }),
+    ]);
     expect(await step(db, 'undo')).toMatchObject({ undone_from: 'capturing' });
     expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]);
     expect(await db.query(`select from pg_proc where proname = 'events_pk_capture'`)).toEqual([]);
     expect(await db.query('select from partkeeper.conversions')).toEqual([]);
     expect(await db.query(`select table_name from partkeeper.config where table_name like '%events%'`)).toEqual([]);
     expect(await difference(db, 'events', 'expected')).toBe(0);
+  });
+
+  it('health() names a conversion under way: its table, step, since when and the command that continues it', async () => {
+    const db = await freshDb();
+    await events(db, 200);
+    expect(await conversionCheck(db)).toEqual([]);
+    await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`);
+    // a step taken in the last hour: a conversion being run
+    const [running] = await conversionCheck(db);
+    expect(running).toMatchObject({ status: 'info', message: expect.stringMatching(/step prepared/) });
+    expect(running!.fix).toMatch(/partkeeper convert public\.events\b/);
+    expect(calls(running!.fix!)).toContain(`SELECT partkeeper.convert_capture('public.events');`);
+    for (const s of ['capture', 'fill_batch', 'verify', 'swap']) await step(db, s);
+    // no step for hours: left half-way, with a trigger copying every write
+    await db.exec(
+      `update partkeeper.conversions set started_at = timestamptz '2026-01-02 03:04:05+00', updated_at = clock_timestamp() - interval '3 hours'`,
+    );
+    const [left] = await conversionCheck(db);
+    expect(left).toMatchObject({ status: 'warning', message: expect.stringMatching(/step swapped since .*2026-01-02 03:04:05/) });
+    expect(left!.message).toMatch(/public\.events_retired/);
+    expect(left!.fix).toMatch(/partkeeper convert public\.events --finish/);
+    expect(calls(left!.fix!)).toEqual([
+      `SELECT partkeeper.convert_finish('public.events');`,
+      `SELECT partkeeper.convert_undo('public.events');`,
+    ]);
+    // a monitoring role sees it as well
+    await withRoles(db, ['watcher'], async ({ watcher }) => {
+      await db.exec(`select partkeeper.grant_monitoring('${watcher}'); set role ${watcher}`);
+      expect(await conversionCheck(db)).toEqual([left]);
+    });
+    await step(db, 'finish');
+    expect(await conversionCheck(db)).toEqual([]);
   });
 });
 

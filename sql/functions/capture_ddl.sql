@@ -17,8 +17,8 @@ as $$
  * table -> the retired original after the swap, so that convert_undo loses no write.
  * When p_target no longer exists under its name (a twin or a retired table dropped by hand), the
  * function writes nothing and the application's statement goes on: a dropped copy must never stop
- * writes to the table. convert_undo (before the swap) or convert_finish (after it) then removes
- * the trigger.
+ * writes to the table. health() reports such a conversion; convert_undo (before the swap) or
+ * convert_finish (after it) then removes the trigger.
  * The function is SECURITY DEFINER and owned by the table's owner (the statements run through
  * execute_as_owner): a writer with INSERT alone still has its rows carried, and nothing runs with
  * more rights than the owner's. EXECUTE is revoked from PUBLIC (PostgreSQL checks it only when the
