@@ -1,7 +1,7 @@
 // `partkeeper convert` and `partkeeper unpartition` on both databases (--pglite DIR or --database-url):
 // a rerun continues from the step recorded in partkeeper.conversions, --finish after the swap runs
 // finish alone, a dropped retired table does not stop finish, a missing table is named, contradictory
-// options are usage errors, and doctor sees a conversion under way.
+// options are usage errors, and doctor and uninstall see a conversion under way.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,7 +129,7 @@ describe('partkeeper convert and unpartition', () => {
     });
   }, 120_000);
 
-  it('doctor names a conversion left half-way and the command that continues it', async () => {
+  it('doctor names a conversion left half-way and the command that continues it; uninstall refuses', async () => {
     const w = await workspace();
     expect(await cli('convert', 'events', '-c', 'created_at', ...w.args)).toMatchObject({ code: 0 });
     await w.sql((db) => db.exec(`update partkeeper.conversions set updated_at = clock_timestamp() - interval '2 hours'`));
@@ -137,6 +137,9 @@ describe('partkeeper convert and unpartition', () => {
     expect(doctor.code).not.toBe(0);
     expect(doctor.stdout).toMatch(/^\[WARN\] conversion public\.events: .*step swapped since /m);
     expect(doctor.stdout).toMatch(/^ {7}fix: .*partkeeper convert public\.events --finish/m);
+    const uninstall = await cli('uninstall', '--yes', ...w.args);
+    expect(uninstall.code).toBe(1);
+    expect(uninstall.stderr).toMatch(/error PK013: .*public\.events/);
     expect(await cli('convert', 'events', '--finish', ...w.args)).toMatchObject({ code: 0 });
     expect((await cli('doctor', ...w.args)).stdout).not.toMatch(/conversion/);
   }, 120_000);

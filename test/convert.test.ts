@@ -3,7 +3,7 @@
 // (no failed statement, the converted table equal row by row to what the original would hold, no
 // long wait at the swap) and a backend killed inside every step, then the step run again.
 import { describe, expect, it } from 'vitest';
-import { expectSqlState, freshDb, itServer, type Db, type TestDb } from '../harness/testing.ts';
+import { bundleScript, expectSqlState, freshDb, itServer, type Db, type TestDb } from '../harness/testing.ts';
 import { cli, health, withRoles } from './support.ts';
 
 const json = async <T = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<T> =>
@@ -482,6 +482,25 @@ describe('a conversion left half-way, and what sees it', () => {
     });
     await step(db, 'finish');
     expect(await conversionCheck(db)).toEqual([]);
+  });
+
+  it('uninstall refuses (PK013) while a conversion is under way, names it, and changes nothing', async () => {
+    const db = await freshDb();
+    await events(db, 100);
+    await json(db, `select partkeeper.convert_prepare('events', 'created_at') as r`);
+    await step(db, 'capture');
+    const before = await everything(db);
+    const e = await expectSqlState(db.exec(bundleScript(undefined, 'sql/uninstall.sql')), 'PK013');
+    expect(e.message).toMatch(/public\.events/);
+    expect(e.hint).toMatch(/partkeeper convert public\.events --finish/);
+    expect(e.hint).toMatch(/--undo/);
+    expect(await everything(db)).toBe(before);
+    expect(await db.one(`select to_regnamespace('partkeeper') is not null as kept`)).toEqual({ kept: true });
+    // a finished conversion is only a record: uninstall goes ahead
+    for (const s of ['fill_batch', 'verify', 'swap', 'finish']) await step(db, s);
+    await db.exec(bundleScript(undefined, 'sql/uninstall.sql'));
+    expect(await db.one(`select to_regnamespace('partkeeper') is null as gone`)).toEqual({ gone: true });
+    expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]);
   });
 });
 
