@@ -30,6 +30,7 @@ set local client_min_messages to default;
 
 \ir functions/version.sql
 \ir functions/qualified_name.sql
+\ir functions/resolve_table.sql
 \ir functions/citus_table.sql
 \ir functions/relation_size.sql
 \ir functions/local_size.sql
@@ -46,7 +47,6 @@ set local client_min_messages to default;
 \ir functions/bound_literal.sql
 \ir functions/partition_name.sql
 \ir functions/table_info.sql
-\ir functions/resolve_table.sql
 \ir functions/partition_bounds.sql
 \ir functions/partition_set_signature.sql
 \ir functions/config_for.sql
@@ -110,6 +110,10 @@ set local client_min_messages to default;
 \ir functions/attach_restored.sql
 \ir functions/convert_check.sql
 \ir functions/capture_ddl.sql
+\ir functions/sequence_handover.sql
+\ir functions/swap_ddl.sql
+\ir functions/conversion_of.sql
+\ir functions/conversion_next.sql
 \ir functions/conversion_state.sql
 \ir functions/convert_prepare.sql
 \ir functions/convert_capture.sql

@@ -209,7 +209,10 @@ describe('the command line under misuse', () => {
     expect(skew.stderr).toMatch(/--max-clock-skew must be a number of seconds, got "x"/);
     const rows = await runChild(['doctor', '--max-default-rows', '-1', ...args], { timeoutMs: 10_000 });
     expect(rows.code).toBe(64);
-    for (const r of [twice, extra, skew, rows]) clean(r.stderr);
+    const contradictory = await runChild(['convert', 'livechat_messages', '--undo', '--finish', ...args], { timeoutMs: 10_000 });
+    expect(contradictory.code).toBe(64);
+    expect(contradictory.stderr).toMatch(/--undo goes back .* --finish/);
+    for (const r of [twice, extra, skew, rows, contradictory]) clean(r.stderr);
   });
 
   it('sizes as people write them: --max-partition-bytes 50GB, and a clear refusal of what is not one', async () => {
