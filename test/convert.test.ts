@@ -444,6 +444,21 @@ describe('a conversion left half-way, and what sees it', () => {
         fix: expect.stringMatching(/--undo/),
       }),
     ]);
+    // every step forward says so and names the undo, instead of building statements for a table that is gone
+    const before = await everything(db);
+    for (const forward of [
+      `select partkeeper.convert_capture('events')`,
+      `call partkeeper.convert_fill('events', 1000, '0')`,
+      `select partkeeper.convert_verify('events')`,
+      `select partkeeper.convert_swap('events')`,
+      `select partkeeper.convert_finish('events')`,
+    ]) {
+      const e = await expectSqlState(db.exec(forward), 'PK002');
+      expect(e.message, forward).toMatch(/twin of public\.events was dropped/);
+      expect(e.hint, forward).toContain(`SELECT partkeeper.convert_undo('public.events');`);
+      expect(e.hint, forward).toContain('partkeeper convert public.events --undo');
+    }
+    expect(await everything(db)).toBe(before);
     expect(await step(db, 'undo')).toMatchObject({ undone_from: 'capturing' });
     expect(await db.query(`select from pg_trigger where tgname = 'partkeeper_capture'`)).toEqual([]);
     expect(await db.query(`select from pg_proc where proname = 'events_pk_capture'`)).toEqual([]);

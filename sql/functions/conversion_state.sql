@@ -11,7 +11,9 @@ as $$
  * Errors: PK002 NULL; PK015 no conversion of that table is recorded, or it is at a step not in
  * p_steps: the hint names the one call to run next (conversion_next), and after the swap the undo
  * call as the other way; PK007 the caller may act as the owner of neither of its tables (they
- * share one owner; either may have been dropped by hand since).
+ * share one owner; either may have been dropped by hand since); PK002 before the swap, when the
+ * twin was dropped by hand and the step goes forward (every step but undo, the one caller that
+ * accepts both 'prepared' and 'swapped'): the hint names the undo, which ends the conversion.
  */
 declare
     v_state partkeeper.conversions := partkeeper.conversion_of(p_table);
@@ -33,6 +35,15 @@ begin
     if not (partkeeper.may_maintain(v_state.parent) or partkeeper.may_maintain(v_state.twin)) then
         raise exception 'role % does not own %', current_user, v_state.table_name
             using errcode = 'PK007', hint = 'Run the conversion as the table''s owner, a member of that role, or a superuser.';
+    end if;
+    if v_state.step in ('prepared', 'capturing', 'filled', 'verified')
+       and not ('prepared' = any (p_steps) and 'swapped' = any (p_steps))
+       and not exists (select from pg_class c where c.oid = v_state.twin) then
+        v_next := partkeeper.conversion_next(v_state);
+        raise exception 'the twin of % was dropped at step %: the conversion cannot go on', v_state.table_name, v_state.step
+            using errcode = 'PK002',
+                  hint = format('End it with %s (%s), then start again if you wish. Writes to %s go on meanwhile.',
+                                v_next.undo_call, v_next.undo_command, v_state.table_name);
     end if;
     if not (v_state.step = any (p_steps)) then
         if v_state.step = 'finished' then
