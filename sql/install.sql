@@ -30,6 +30,7 @@ set local client_min_messages to default;
 
 \ir functions/version.sql
 \ir functions/qualified_name.sql
+\ir functions/resolve_table.sql
 \ir functions/citus_table.sql
 \ir functions/relation_size.sql
 \ir functions/local_size.sql
@@ -69,6 +70,7 @@ set local client_min_messages to default;
 \ir functions/horizon.sql
 \ir functions/partition_ddl.sql
 \ir functions/move_observers.sql
+\ir functions/ddl_locks.sql
 \ir functions/distribute_like.sql
 \ir functions/add_partition.sql
 \ir functions/expired_partitions.sql
@@ -82,6 +84,15 @@ set local client_min_messages to default;
 \ir functions/maintain_table.sql
 \ir functions/maintain_all.sql
 \ir procedures/run_maintenance.sql
+-- the calls a DBA names a table in, taking its name as text (resolve_table)
+\ir by_name/register_table.sql
+\ir by_name/configure.sql
+\ir by_name/unregister_table.sql
+\ir by_name/maintain_table.sql
+\ir by_name/create_partition.sql
+\ir by_name/run_maintenance.sql
+\ir by_name/partition_bounds.sql
+\ir by_name/expired_partitions.sql
 \ir views/partitions.sql
 \ir functions/cron_database.sql
 \ir functions/cron_jobs.sql
@@ -99,6 +110,10 @@ set local client_min_messages to default;
 \ir functions/attach_restored.sql
 \ir functions/convert_check.sql
 \ir functions/capture_ddl.sql
+\ir functions/sequence_handover.sql
+\ir functions/swap_ddl.sql
+\ir functions/conversion_of.sql
+\ir functions/conversion_next.sql
 \ir functions/conversion_state.sql
 \ir functions/convert_prepare.sql
 \ir functions/convert_capture.sql

@@ -15,10 +15,12 @@ revoke execute on function public.maintain_livechat_partitions() from public;
 -- write rights (grant_maintenance) changes only the state of tables it may maintain (the owner, a
 -- member of the owning role, a superuser), and writes no row that concerns no table (those are the
 -- installing role's: it owns these tables and is not subject to it). The log is also stamped by
--- log_stamp (who, when, which table).
+-- log_stamp (who, when, which table). A conversion concerns two tables of one owner, either of
+-- which may have been dropped by hand: its row is the state of both.
 do $rls$
 declare
     v_table text;
+    v_may text;
 begin
     foreach v_table in array array['config', 'pending', 'last_run', 'interval_history', 'archives', 'log', 'conversions'] loop
         execute format('alter table partkeeper.%I enable row level security', v_table);
@@ -29,9 +31,11 @@ begin
         if exists (select from pg_catalog.pg_policy p where p.polrelid = ('partkeeper.' || v_table)::regclass and p.polname = 'write_maintained') then
             execute format('drop policy write_maintained on partkeeper.%I', v_table);
         end if;
-        execute format('create policy write_maintained on partkeeper.%I for all using (partkeeper.may_maintain(parent::oid::regclass))'
-                       ' with check (%s)', v_table,
-                       'parent is not null and partkeeper.may_maintain(parent::oid::regclass)');
+        v_may := case when v_table = 'conversions'
+                      then '(partkeeper.may_maintain(parent::oid::regclass) or partkeeper.may_maintain(twin::oid::regclass))'
+                      else 'partkeeper.may_maintain(parent::oid::regclass)' end;
+        execute format('create policy write_maintained on partkeeper.%I for all using (%s) with check (parent is not null and %s)',
+                       v_table, v_may, v_may);
     end loop;
 end
 $rls$;

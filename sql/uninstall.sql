@@ -6,7 +6,9 @@
 -- Keeps every table it managed, with its partitions (the DEFAULT ones included) and rows: they stay
 -- ordinary partitioned tables, owned as before. One transaction: it completes or changes nothing.
 -- Refuses with PK013 when an object outside partkeeper depends on it (a view on
--- partkeeper.partitions, say), naming them, since dropping the schema would drop those too.
+-- partkeeper.partitions, say), naming them, since dropping the schema would drop those too; and
+-- while an online conversion is under way: its capture trigger, in the table's schema, would go on
+-- copying every write with nothing left to end it. Finish or undo each first.
 -- Run it as the role that installed partkeeper (it owns the schema) or a superuser. Idempotent:
 -- without partkeeper it only says so.
 begin;
@@ -18,6 +20,8 @@ declare
     v_ns oid := pg_catalog.to_regnamespace('partkeeper');
     v_dependents text;
     v_tables text;
+    v_conversions text;
+    v_ends text;
     v_jobs integer := 0;
     v_messages text := pg_catalog.current_setting('client_min_messages');
     r record;
@@ -59,6 +63,22 @@ begin
         raise exception 'partkeeper cannot be removed: objects outside schema partkeeper depend on it: %', v_dependents
             using errcode = 'PK013',
                   hint = 'Nothing was changed. Drop or change those objects first (they would be dropped with the schema), then run the uninstall again.';
+    end if;
+
+    -- a conversion's trigger and its function live in the table's schema and outlive partkeeper's
+    if pg_catalog.to_regclass('partkeeper.conversions') is not null then
+        select pg_catalog.string_agg(pg_catalog.format('%s (step %s)', c.table_name, c.step), ', ' order by c.table_name),
+               pg_catalog.string_agg(pg_catalog.format('partkeeper %s %s --finish (or --undo)',
+                                                       case when c.direction = 'unpartition' then 'unpartition' else 'convert' end, c.table_name),
+                                     '; ' order by c.table_name)
+          into v_conversions, v_ends
+          from partkeeper.conversions c where c.step <> 'finished';
+    end if;
+    if v_conversions is not null then
+        raise exception 'partkeeper cannot be removed: online conversions are under way: %', v_conversions
+            using errcode = 'PK013',
+                  hint = pg_catalog.format('Nothing was changed. Their triggers copy every write until partkeeper ends them: '
+                                           'finish each (it runs the steps left, then finish) or undo it, then run the uninstall again: %s.', v_ends);
     end if;
 
     select pg_catalog.string_agg(c.table_name, ', ' order by c.table_name) into v_tables from partkeeper.config c;

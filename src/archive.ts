@@ -289,7 +289,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
             format('%I.%I', n.nspname, c.relname) as rel,
             (select format('%I.%I', pn.nspname, pc.relname) from pg_inherits i join pg_class pc on pc.oid = i.inhparent
                join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) as parent
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = $1::regclass`,
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = partkeeper.resolve_table($1)`,
     [partition],
   );
   if (!p.parent) {
@@ -497,7 +497,7 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
       let target: string;
       let parent: string | undefined;
       if (opts.into) {
-        target = (await db.one<{ t: string }>('select $1::regclass::text as t', [opts.into])).t;
+        target = (await db.one<{ t: string }>('select partkeeper.resolve_table($1)::text as t', [opts.into])).t;
       } else {
         const found = await db.one<{ parent: string | null }>('select to_regclass($1)::text as parent', [m.table]);
         if (!found.parent) {

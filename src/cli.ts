@@ -7,7 +7,7 @@ import { EXIT, UsageError, type Command, type Context } from './command.ts';
 import { DbError, type Db } from './db.ts';
 import { errorOutput } from './outputs.ts';
 
-const commands: Record<string, () => Promise<Command>> = {
+export const commands: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./commands/apply.ts')).apply,
   uninstall: async () => (await import('./commands/uninstall.ts')).uninstall,
   maintain: async () => (await import('./commands/maintain.ts')).maintain,
@@ -21,7 +21,7 @@ const commands: Record<string, () => Promise<Command>> = {
   exporter: async () => (await import('./commands/exporter.ts')).exporter,
 };
 
-const connection: ParseArgsConfig['options'] = {
+export const connection: NonNullable<ParseArgsConfig['options']> = {
   'database-url': { type: 'string' },
   pglite: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -51,6 +51,30 @@ function refuseRepeats(options: NonNullable<ParseArgsConfig['options']>, tokens:
   }
   for (const [name, values] of seen)
     if (values.length > 1) throw new UsageError(`--${name} given ${values.length} times (${values.join(', ')}); give it once`);
+}
+
+/** What the connection options mean together, for every command: one database or the other. */
+const connectionExcludes: NonNullable<Command['excludes']> = { 'database-url': ['pglite'] };
+
+/**
+ * The one rule on options given together (exit 64 before anything runs): a pair one of whose
+ * options excludes the other (the command's `excludes`, and the connection's), an option without
+ * the one it `needs`, an option that goes `alone` with anything else. Reads what was given (the
+ * tokens), never a default.
+ */
+function refuseCombinations(command: Command, tokens: ReturnType<typeof parseArgs>['tokens'], positionals: string[]): void {
+  const given = [...new Set((tokens ?? []).flatMap((t) => (t.kind === 'option' ? [t.name] : [])))];
+  const excludes = (a: string, b: string) =>
+    [connectionExcludes, command.excludes ?? {}].some((rule) => rule[a]?.includes(b) || rule[b]?.includes(a));
+  for (const [i, a] of given.entries())
+    for (const b of given.slice(i + 1)) if (excludes(a, b)) throw new UsageError(`--${a} and --${b} exclude each other`);
+  for (const [option, needed] of Object.entries(command.needs ?? {}))
+    if (given.includes(option) && !given.includes(needed)) throw new UsageError(`--${option} goes with --${needed}`);
+  for (const option of command.alone ?? []) {
+    const others = [...given.filter((o) => o !== option).map((o) => `--${o}`), ...positionals];
+    if (given.includes(option) && others.length)
+      throw new UsageError(`--${option} takes no other option or argument (got ${others.join(' ')})`);
+  }
 }
 
 /** Positional arguments a command accepts: none unless it says otherwise. */
@@ -96,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     refuseRepeats(options, tokens);
+    refuseCombinations(command, tokens, positionals);
     checkPositionals(command, positionals);
     const ctx: Context = {
       values,

@@ -19,6 +19,12 @@ export interface Command {
   options?: ParseArgsConfig['options'];
   /** How many positional arguments it takes, [min, max]; none by default. More or fewer is a usage error. */
   positionals?: [number, number];
+  /** Options that contradict each other: an option, and those it may not be given with (either way round). */
+  excludes?: Record<string, string[]>;
+  /** Options that mean nothing without another: an option, and the one it goes with. */
+  needs?: Record<string, string>;
+  /** Options that take no other option or argument. */
+  alone?: string[];
   run(ctx: Context): Promise<number>;
 }
 

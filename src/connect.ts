@@ -13,12 +13,12 @@ export interface Target {
 /**
  * Opens the database a command works on: `--pglite DIR`, `--database-url`, `DATABASE_URL` or `PG*`.
  * The drivers are loaded here, on first use, so that a command that needs no database starts fast.
- * Throws UsageError for both targets at once, a connection string that is neither a postgres URL
- * nor libpq keyword/value pairs, and a --pglite folder that holds something else than a database;
+ * --pglite wins when both are given (the command line refuses both: cli.ts). Throws UsageError for
+ * a connection string that is neither a postgres URL nor libpq keyword/value pairs, and a --pglite
+ * folder that holds something else than a database;
  * connection failures come from the driver (DbError with SQLSTATE, or the system error).
  */
 export async function openTarget(t: Target): Promise<Db> {
-  if (t.pglite && t.databaseUrl) throw new UsageError('--pglite and --database-url exclude each other');
   if (t.pglite) {
     checkPgliteDir(t.pglite);
     const { openPglite } = await import('./pglite.ts');

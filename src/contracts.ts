@@ -369,6 +369,7 @@ export const healthCheckNameSchema = z.enum([
   'retention',
   'last_run',
   'pruning',
+  'conversion',
   'public_execute',
   'simulated_clock',
   'time_zone',

@@ -336,6 +336,10 @@ describe('partkeeper archive and restore', () => {
     expect(waiting.stderr).toMatch(/error PK006: the DEFAULT partition of public\.livechat_messages holds 1 row\(s\) of/);
     expect(await exists(w, PART)).toBe(false);
 
+    const nowhere = await cli('restore', manifestPath, '--into', 'no_such_table', ...w.args);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/error PK002: table 'no_such_table' does not exist/);
+    expect(nowhere.stderr).toMatch(/^hint: .*'no_such_table'/m);
     await w.sql((db) => db.exec(`create table restored (like livechat_messages)`));
     const into = await cli('restore', manifestPath, '--into', 'restored', ...w.args);
     expect(into.code, into.stderr).toBe(0);

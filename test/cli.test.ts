@@ -98,7 +98,8 @@ describe('partkeeper command line', () => {
     expect(text.stdout).toMatch(/^ {2}left in DEFAULT: 1 row\(s\) of \[2099-01-01, 2099-02-01\), since .*: after_window: /m);
     const failed = await cli('maintain', ...w.args, '--table', 'no_such_table');
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/^partkeeper maintain: error 42P01: relation "no_such_table" does not exist/m);
+    expect(failed.stderr).toMatch(/^partkeeper maintain: error PK002: table 'no_such_table' does not exist$/m);
+    expect(failed.stderr).toMatch(/^hint: No table 'no_such_table' is visible with search_path = /m);
   }, 60_000);
 
   it('status prints partitions as text, JSON and Prometheus metrics', async () => {

@@ -10,17 +10,10 @@ import { openPostgres } from '../src/postgres.ts';
 import { startServer } from '../harness/server.ts';
 import { insertSql, random } from '../harness/simulate/index.ts';
 import { applyBundle, describeServer, expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { defaultRows, settle, waitForLockWait } from './support.ts';
+import { asRole, defaultRows, settle, waitForLockWait } from './support.ts';
 
 const T = 'livechat_messages';
 const run = (db: Db) => maintenanceResult(db, maintainSql(T));
-
-/** The same server URL, logging in as another role. */
-function asRole(url: string, role: string, password: string): string {
-  const m = /^(postgres(?:ql)?:\/\/)(?:[^@/]*@)?(.*)$/.exec(url);
-  if (!m) throw new Error(`not a postgres:// URL: ${url}`);
-  return `${m[1]}${encodeURIComponent(role)}:${encodeURIComponent(password)}@${m[2]}`;
-}
 
 describeServer('faults (PostgreSQL server)', () => {
   itServer(

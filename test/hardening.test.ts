@@ -21,6 +21,10 @@ describe('roles do what they are documented to do', () => {
       const { checks } = await health(db);
       expect(checks.find((c) => c.check === 'pruning')).toMatchObject({ status: 'info' });
       expect(checks.find((c) => c.check === 'default_rows')).toMatchObject({ status: 'warning' });
+      // the troubleshooting check, the table named as text
+      expect(await db.query(`select partition::text from partkeeper.partition_bounds('${T}') where is_default`)).toEqual([
+        { partition: `${T}_default` },
+      ]);
       await expectSqlState(db.query(`select partkeeper.maintain_table('${T}')`), '42501');
       await db.exec('reset role');
     });

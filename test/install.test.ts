@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { maintenanceResult } from '../harness/invariants.ts';
-import { applyBundle, bundleScript, expectSqlState, freshDb, repoRoot, setClock } from '../harness/testing.ts';
-import { createOriginalTable, fingerprint, health, partitions, rowsByPartition, status, withRoles } from './support.ts';
+import { applyBundle, bundleScript, type Db, expectSqlState, freshDb, itServer, repoRoot, setClock } from '../harness/testing.ts';
+import { asRole, cli, createOriginalTable, fingerprint, health, partitions, rowsByPartition, status, withRoles } from './support.ts';
 
 describe('fresh install', () => {
   it('creates the reference table, registers it and gives it a DEFAULT partition, with no trigger anywhere', async () => {
@@ -317,6 +317,42 @@ describe('what install does and says', () => {
       }
     });
   });
+
+  itServer(
+    'partkeeper apply by a role without the rights: PK009 with the GRANT as hint, from install itself, and nothing changed',
+    async () => {
+      // roles are cluster-wide: a unique name, logging in as itself
+      const role = `pk_norights_${randomBytes(3).toString('hex')}`;
+      const password = randomBytes(12).toString('hex');
+      const fresh = await freshDb({ bundle: false });
+      const installed = await freshDb();
+      await fresh.exec(`create role ${role} login password '${password}'`);
+      // every catalog row install would write: a CREATE OR REPLACE gives its row a new xmin
+      const catalog = (db: Db) =>
+        db.one(`select (select string_agg(p.oid || ':' || p.xmin, ',' order by p.oid) from pg_proc p
+                       where p.pronamespace in (select oid from pg_namespace where nspname in ('partkeeper', 'public'))) as functions,
+                     (select string_agg(n.nspname || ':' || n.xmin, ',' order by n.nspname) from pg_namespace n) as schemas,
+                     (select string_agg(c.oid || ':' || c.xmin, ',' order by c.oid) from pg_class c
+                       where c.relnamespace in (select oid from pg_namespace where nspname in ('partkeeper', 'public'))) as relations`);
+      try {
+        // an upgrade: partkeeper is there, in a schema this role may not even look into
+        let before = await catalog(installed);
+        const upgrade = await cli('apply', '--database-url', asRole(installed.url!, role, password));
+        expect(upgrade.code, upgrade.stderr).toBe(1);
+        expect(upgrade.stderr).toMatch(new RegExp(`error PK009: role ${role} may not upgrade partkeeper`));
+        expect(upgrade.stderr).toMatch(new RegExp(`^hint: .*GRANT \\S+ TO ${role};`, 'm'));
+        expect(await catalog(installed)).toEqual(before);
+        // a first install: no CREATE on the database
+        before = await catalog(fresh);
+        const first = await cli('apply', '--database-url', asRole(fresh.url!, role, password));
+        expect(first.code, first.stderr).toBe(1);
+        expect(first.stderr).toMatch(new RegExp(`^hint: .*GRANT CREATE ON DATABASE \\S+ TO ${role};`, 'm'));
+        expect(await catalog(fresh)).toEqual(before);
+      } finally {
+        await fresh.exec(`drop role ${role}`);
+      }
+    },
+  );
 
   it('uninstall refuses (PK013) while objects outside partkeeper depend on it, and changes nothing', async () => {
     const db = await freshDb();

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands, connection } from '../src/cli.ts';
 import { errorOutputSchema } from '../src/outputs.ts';
 import { openPglite } from '../src/pglite.ts';
 import { freshDb, target } from '../harness/testing.ts';
@@ -178,6 +179,14 @@ describe('the command line under misuse', () => {
     expect(env.stderr).toMatch(/DATABASE_URL: http:\/\/ is not a PostgreSQL URL/);
   });
 
+  it('a partition named on the command line that does not exist: PK002 with the name in its hint', async () => {
+    const r = await runChild(['archive', 'public.no_such_partition', '--dir', tempDir(), ...args], { timeoutMs: 60_000 });
+    expect(r).toMatchObject({ code: 1, timedOut: false });
+    expect(r.stderr).toMatch(/error PK002: table 'public.no_such_partition' does not exist/);
+    expect(r.stderr).toMatch(/^hint: .*'public.no_such_partition'/m);
+    clean(r.stderr);
+  }, 70_000);
+
   it('archive --dir under /proc fails at once with the reason', async () => {
     const r = await runChild(['archive', 'public.livechat_messages_2025_01', '--dir', '/proc/partkeeper/x', ...args], {
       timeoutMs: 15_000,
@@ -200,7 +209,10 @@ describe('the command line under misuse', () => {
     expect(skew.stderr).toMatch(/--max-clock-skew must be a number of seconds, got "x"/);
     const rows = await runChild(['doctor', '--max-default-rows', '-1', ...args], { timeoutMs: 10_000 });
     expect(rows.code).toBe(64);
-    for (const r of [twice, extra, skew, rows]) clean(r.stderr);
+    const contradictory = await runChild(['convert', 'livechat_messages', '--undo', '--finish', ...args], { timeoutMs: 10_000 });
+    expect(contradictory.code).toBe(64);
+    expect(contradictory.stderr).toMatch(/--undo goes back .* --finish/);
+    for (const r of [twice, extra, skew, rows, contradictory]) clean(r.stderr);
   });
 
   it('sizes as people write them: --max-partition-bytes 50GB, and a clear refusal of what is not one', async () => {
@@ -233,6 +245,50 @@ describe('the command line under misuse', () => {
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/the folder is not empty and holds no database/);
     expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'photos']);
+  });
+});
+
+describe('options that contradict each other or mean nothing together', () => {
+  it('are refused with exit 64 before anything runs, whichever command', async () => {
+    const cases: [string[], RegExp][] = [
+      [['status', '--json', '--prometheus'], /--json and --prometheus exclude each other/],
+      [['status', '--prometheus', '--json'], /--prometheus and --json exclude each other/],
+      [
+        ['maintain', '--database-url', 'postgres://x@127.0.0.1:1/x', '--pglite', tempDir()],
+        /--database-url and --pglite exclude each other/,
+      ],
+      [
+        ['exporter', '--pglite', tempDir(), '--database-url', 'postgres://x@127.0.0.1:1/x'],
+        /--pglite and --database-url exclude each other/,
+      ],
+      [['archive', 'p', '--allow-fewer-rows'], /--allow-fewer-rows goes with --force/],
+      [['simulate', '--keep'], /--keep goes with --database-url/],
+      [['simulate', '--list', '--months', '3'], /--list takes no other option or argument \(got --months\)/],
+      [['simulate', '--list', 'clock-chaos'], /--list takes no other option or argument \(got clock-chaos\)/],
+    ];
+    const runs = await Promise.all(cases.map(([argv]) => runChild(argv, { timeoutMs: 20_000, env: { DATABASE_URL: undefined } })));
+    runs.forEach((r, i) => {
+      const [argv, message] = cases[i]!;
+      expect({ argv, code: r.code }).toEqual({ argv, code: 64 });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/\nusage: partkeeper /);
+      clean(r.stderr);
+    });
+    const json = await runChild(['status', '--json', '--prometheus'], { timeoutMs: 20_000 });
+    expect(errorOutputSchema.parse(JSON.parse(json.stdout)).error).toMatchObject({ code: 'usage' });
+  }, 60_000);
+
+  it('every option a rule names is an option of its command', async () => {
+    for (const [name, load] of Object.entries(commands)) {
+      const command = await load();
+      const known = new Set([...Object.keys(connection), ...Object.keys(command.options ?? {})]);
+      const named = [
+        ...Object.entries(command.excludes ?? {}).flat(2),
+        ...Object.entries(command.needs ?? {}).flat(),
+        ...(command.alone ?? []),
+      ];
+      expect({ name, unknown: named.filter((o) => !known.has(o)) }).toEqual({ name, unknown: [] });
+    }
   });
 });
 

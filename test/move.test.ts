@@ -4,8 +4,8 @@
 // every other table is exactly as before and no trigger or foreign-key action saw the move.
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
-import { freshDb, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, fingerprint, maintain, rowsByPartition } from './support.ts';
+import { DbError, describeServer, freshDb, itServer, setClock } from '../harness/testing.ts';
+import { codes, defaultRows, fingerprint, maintain, maintainResult, rowsByPartition, settle } from './support.ts';
 
 const T = 'livechat_messages';
 
@@ -263,4 +263,247 @@ describe('a move changes no data anyone can observe', () => {
         reassign owned by ${owner} to current_user; revoke create on schema public from ${owner}; drop owned by ${owner}; drop role ${owner}`);
     }
   });
+  it('a table the owner may not lock, referencing the managed one, is left to ATTACH: partitions are still made and rows still move', async () => {
+    const db = await freshDb();
+    await clock(db);
+    const suffix = Math.random().toString(16).slice(2, 8);
+    const [owner, other] = [`pk_owner_${suffix}`, `pk_other_${suffix}`];
+    await db.exec(`create role ${owner}; create role ${other}; grant create on schema public to ${owner}, ${other};
+      alter table ${T} owner to ${owner}; alter table ${T}_default owner to ${owner};
+      grant references on ${T} to ${other};
+      set role ${other};
+      create table others_reactions (message_id bigint, message_created_at timestamptz,
+        foreign key (message_id, message_created_at) references ${T} (id, created_at) on delete cascade);
+      reset role;`);
+    try {
+      await waitingMessage(db);
+      await db.exec(`insert into others_reactions select id, created_at from ${T}`);
+      const locks = await db.one<{ s: string[] }>(
+        `select array(select (x).sql from unnest(partkeeper.ddl_locks('${T}', 'attach')) x) as s`,
+      );
+      expect(locks.s).toEqual([`lock table public.${T} in share mode`, `lock table public.${T}_default in access exclusive mode`]);
+      await db.exec(`grant update on others_reactions to ${owner}`);
+      const granted = await db.one<{ s: string[] }>(
+        `select array(select (x).sql from unnest(partkeeper.ddl_locks('${T}', 'move')) x) as s`,
+      );
+      expect(granted.s).toEqual([
+        `lock table public.others_reactions in share row exclusive mode`,
+        `lock table public.${T} in access exclusive mode`,
+        `lock table public.${T}_default in access exclusive mode`,
+      ]);
+      const detach = await db.one<{ s: string[] }>(
+        `select array(select (x).sql from unnest(partkeeper.ddl_locks('${T}', 'detach')) x) as s`,
+      );
+      expect(detach.s).toEqual([
+        `lock table public.others_reactions in access exclusive mode`,
+        `lock table public.${T} in access exclusive mode`,
+        `lock table public.${T}_default in access exclusive mode`,
+      ]);
+      await db.exec(`revoke update on others_reactions from ${owner}`);
+      const others = await everythingElse(db);
+      const run = await maintain(db);
+      expect(run).toMatchObject({ status: 'ok', complete: true, rows_moved: 1 });
+      expect(await everythingElse(db)).toEqual(others);
+    } finally {
+      await db.exec(`drop table others_reactions; reassign owned by ${owner}, ${other} to current_user;
+        revoke create on schema public from ${owner}, ${other}; drop owned by ${owner}, ${other}; drop role ${owner}, ${other}`);
+    }
+  });
+});
+
+describeServer('a move and the application writing around it (PostgreSQL server)', () => {
+  for (const held of ['rooms', 'message_reactions'] as const) {
+    itServer(
+      `a transaction that holds ${held} and then writes a message while a move runs is not its deadlock victim`,
+      async () => {
+        const db = await freshDb();
+        await clock(db);
+        await db.exec(`create table rooms (id bigint primary key, messages int not null default 0);
+          insert into rooms (id) select g from generate_series(1, 5) g;
+          alter table ${T} add foreign key (room_id) references rooms;
+          create table message_reactions (message_id bigint, message_created_at timestamptz, emoji text,
+            foreign key (message_id, message_created_at) references ${T} (id, created_at))`);
+        // a lock_timeout longer than deadlock_timeout (1 s), as a DBA may set it
+        await db.query(`select partkeeper.configure('${T}', p_lock_timeout => '2s', p_lock_retries => 5)`);
+        await maintain(db);
+        await db.exec(`insert into ${T} (room_id, sender_id, body, created_at) values (1, 1, 'now', '2027-01-05 12:00+00');
+          insert into message_reactions select id, created_at, 'heart' from ${T}`);
+        await waitingMessage(db);
+        // the move builds the new partition's indexes under its locks; this one takes 0.4 s for the
+        // waiting row, so the move holds the table that long before its ATTACH
+        await db.exec(`create function slow_key(t timestamptz) returns timestamptz language plpgsql immutable as
+            $f$ begin if t < '2026-11-01' then perform pg_sleep(0.4); end if; return t; end $f$;
+          create index on ${T} (slow_key(created_at))`);
+        const writer = await db.connect();
+        const maintainer = await db.connect();
+        try {
+          const { pid } = await maintainer.one<{ pid: number }>('select pg_backend_pid() as pid');
+          await clock(maintainer);
+          await writer.exec('begin');
+          if (held === 'rooms') await writer.exec('update rooms set messages = messages + 1 where id = 1');
+          // marking reactions seen: no foreign-key check, so the transaction holds message_reactions alone
+          else await writer.exec(`update message_reactions set emoji = 'seen'`);
+          const run = maintainResult(maintainer);
+          // until maintenance holds the table, or waits for the one the transaction holds
+          for (let i = 0; ; i++) {
+            const { busy } = await db.one<{ busy: boolean }>(
+              `select exists (select from pg_locks where pid = $1 and ((relation = '${T}'::regclass and mode = 'AccessExclusiveLock' and granted)
+                               or (relation = '${held}'::regclass and not granted))) as busy`,
+              [pid],
+            );
+            if (busy) break;
+            if (i > 500) throw new Error('maintenance never took the table');
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          const write = await settle(
+            writer.exec(`insert into ${T} (room_id, sender_id, body, created_at) values (1, 2, 'and then', '2027-01-06 12:00+00')`),
+          );
+          await writer.exec(write.ok ? 'commit' : 'rollback');
+          const result = await run;
+          expect(write.ok ? 'written' : String((write.error as DbError).code ?? write.error)).toBe('written');
+          expect(result).toMatchObject({ status: 'ok', rows_moved: 1 });
+          expect(await rowsByPartition(db)).toMatchObject({ [`${T}_2026_10`]: 1 });
+        } finally {
+          await writer.close();
+          await maintainer.close();
+        }
+      },
+      30_000,
+    );
+  }
+
+  itServer(
+    'writers to the tables around the managed one, in any lock order, are never the deadlock victim of a move or a retirement',
+    async () => {
+      const db = await freshDb();
+      await setClock(db, '2027-04-10 00:00:00+00');
+      // the shape of a chat schema: rooms the messages belong to, reactions that reference messages
+      await db.exec(`create table rooms (id bigint primary key, messages int not null default 0);
+        insert into rooms (id) select g from generate_series(1, 50) g;
+        alter table ${T} add foreign key (room_id) references rooms;
+        create table message_reactions (id bigint generated always as identity primary key, message_id bigint not null,
+          message_created_at timestamptz not null, emoji text,
+          foreign key (message_id, message_created_at) references ${T} (id, created_at) on delete cascade)`);
+      await db.query(
+        // a lock_timeout longer than deadlock_timeout (1 s), as a DBA may set it: partkeeper must still give up first
+        `select partkeeper.configure('${T}', p_drain_window_ahead => '4 years', p_lock_timeout => '500ms', p_lock_retries => 20)`,
+      );
+      await maintain(db);
+      // four older months, to retire one by one as the clock moves on
+      for (const m of ['2026-12', '2027-01', '2027-02', '2027-03']) {
+        await db.query(`select partkeeper.create_partition('${T}', date '${m}-01')`);
+      }
+      await db.query(`select partkeeper.configure('${T}', p_retention => '4 months')`);
+      const deadlocks = async () =>
+        (
+          await db.one<{ n: number }>(
+            `select pg_stat_clear_snapshot(), deadlocks::int as n from pg_stat_database where datname = current_database()`,
+          )
+        ).n;
+      const deadlocksBefore = await deadlocks();
+      const known: [string, string][] = (
+        await db.query<{ id: string; at: string }>(
+          `insert into ${T} (room_id, sender_id, body, created_at) select 1 + g % 50, 1, 'hello', '2027-06-05 12:00+00'::timestamptz + g * interval '1 s'
+             from generate_series(1, 200) g returning id::text, created_at::text as at`,
+        )
+      ).map((r) => [r.id, r.at]);
+      const pick = () => known[Math.floor(Math.random() * known.length)]!;
+      const room = () => 1 + Math.floor(Math.random() * 50);
+      // each writer keeps its own order of locks, as applications do
+      const writes: Record<string, (c: Db) => Promise<void>> = {
+        // a reaction to any message, one waiting in the DEFAULT partition included
+        reaction: async (c) => {
+          const [id, at] = pick();
+          await c.query('insert into message_reactions (message_id, message_created_at, emoji) values ($1, $2, $3)', [id, at, 'heart']);
+        },
+        // the reactions table first, then the messages
+        reactionThenMessage: async (c) => {
+          const [id, at] = pick();
+          await c.exec('begin');
+          await c.query('insert into message_reactions (message_id, message_created_at, emoji) values ($1, $2, $3)', [id, at, 'seen']);
+          await c.query(`insert into ${T} (room_id, sender_id, body, created_at) values ($1, 2, 'reply', '2027-06-06 12:00+00')`, [room()]);
+          await c.exec('commit');
+        },
+        // the messages first, then a reaction to the new one
+        messageThenReaction: async (c) => {
+          await c.exec('begin');
+          const m = await c.one<{ id: string; at: string }>(
+            `insert into ${T} (room_id, sender_id, body, created_at) values ($1, 3, 'hi', '2027-06-07 12:00+00') returning id::text, created_at::text as at`,
+            [room()],
+          );
+          await c.query('insert into message_reactions (message_id, message_created_at, emoji) values ($1, $2, $3)', [m.id, m.at, 'wave']);
+          await c.exec('commit');
+        },
+        // the room's counter first, then the message (the referenced table, then the managed one)
+        roomThenMessage: async (c) => {
+          const r = room();
+          await c.exec('begin');
+          await c.query('update rooms set messages = messages + 1 where id = $1', [r]);
+          await c.query(`insert into ${T} (room_id, sender_id, body, created_at) values ($1, 4, 'yo', '2027-06-08 12:00+00')`, [r]);
+          await c.exec('commit');
+        },
+      };
+      const writers = await Promise.all(
+        Object.keys(writes)
+          .flatMap((kind) => [kind, kind])
+          .map(async (kind) => ({ kind, c: await db.connect() })),
+      );
+      const done: Record<string, number> = {};
+      const failures: string[] = [];
+      let stop = false;
+      const loops = writers.map(async ({ kind, c }) => {
+        while (!stop && failures.length === 0) {
+          try {
+            await writes[kind]!(c);
+            done[kind] = (done[kind] ?? 0) + 1;
+            // a few milliseconds between transactions, as a busy application leaves them (writers of
+            // opposite lock orders that never pause would always hold one of the tables, and
+            // maintenance, which gives way to them, could wait for its locks without end)
+            await new Promise((r) => setTimeout(r, Math.random() * 10));
+          } catch (e) {
+            failures.push(`${kind}: ${e instanceof DbError ? `${e.code} ` : ''}${(e as Error).message}`);
+            await c.exec('rollback').catch(() => undefined);
+          }
+        }
+      });
+
+      // Months ahead of premake, each filled in the DEFAULT partition and then moved while the writers
+      // run; and each time the clock moves a month on, so one month past retention retires (its DETACH
+      // locks the reactions too).
+      let moved = 0;
+      let retired = 0;
+      const run = async () => {
+        const r = await maintain(db);
+        moved += r.rows_moved;
+        retired += r.retired.length;
+      };
+      const months = 4;
+      for (let i = 0; i < months && failures.length === 0; i++) {
+        // each month of the clock retires one of them
+        await setClock(db, `2027-0${5 + i}-10 00:00:00+00`);
+        const month = `${2027 + Math.floor((9 + i) / 12)}-${String(((9 + i) % 12) + 1).padStart(2, '0')}`;
+        const rows = await db.query<{ id: string; at: string }>(
+          `insert into ${T} (room_id, sender_id, body, created_at) select 1 + g % 50, 5, 'later', '${month}-01 00:00+00'::timestamptz + g * interval '1 min'
+             from generate_series(1, 3000) g returning id::text, created_at::text as at`,
+        );
+        known.push(...rows.slice(0, 100).map((r): [string, string] => [r.id, r.at]));
+        for (let n = 0; n < 10 && failures.length === 0 && ((await defaultRows(db)) > 0 || retired < i + 1); n++) await run();
+      }
+      stop = true;
+      await Promise.all(loops);
+      await Promise.all(writers.map(({ c }) => c.close()));
+
+      expect(failures).toEqual([]);
+      expect(moved).toBe(months * 3000);
+      expect(retired).toBe(months);
+      expect(await defaultRows(db)).toBe(0);
+      for (const kind of Object.keys(writes)) expect(done[kind], kind).toBeGreaterThan(0);
+      const reactions = (done.reaction ?? 0) + (done.reactionThenMessage ?? 0) + (done.messageThenReaction ?? 0);
+      expect((await db.one<{ n: number }>('select count(*)::int as n from message_reactions')).n).toBe(reactions);
+      expect((await db.one<{ n: number }>('select sum(messages)::int as n from rooms')).n).toBe(done.roomThenMessage);
+      expect((await deadlocks()) - deadlocksBefore).toBe(0);
+      console.info(`moves of ${moved} rows around writes ${JSON.stringify(done)}: 0 failed, 0 deadlocks`);
+    },
+    180_000,
+  );
 });

@@ -31,9 +31,9 @@ describe('privileges', () => {
   it('has no SECURITY DEFINER function, and every function but the documented few pins its search_path', async () => {
     const db = await freshDb();
     expect(await db.query(`select p.oid::regprocedure::text as f from pg_proc p where ${OURS} and p.prosecdef`)).toEqual([]);
-    // the procedures may not have one (they commit), key_value is inlined, and two public wrappers
-    // resolve table names or print them in the caller's search_path (every function and operator
-    // in them is schema-qualified)
+    // the procedures may not have one (they commit), key_value is inlined, and the functions that take
+    // a table's name as text resolve it, or print one, in the caller's search_path (every function,
+    // operator and type in them is schema-qualified)
     const unpinned = await db.query<{ f: string }>(
       `select p.oid::regprocedure::text as f from pg_proc p
         where ${OURS} and not coalesce('search_path=pg_catalog, pg_temp' = any (p.proconfig), false) order by 1`,
@@ -41,9 +41,18 @@ describe('privileges', () => {
     expect(unpinned.map((u) => u.f)).toEqual([
       'create_monthly_partition(text,date)',
       'ensure_livechat_partitions()',
+      'partkeeper.configure(text,text,integer,interval,interval,interval,integer,integer,boolean,text,interval,text,name,boolean,text)',
       'partkeeper.convert_fill(regclass,integer,interval,integer,jsonb)',
+      'partkeeper.create_partition(text,date)',
+      'partkeeper.expired_partitions(text)',
       'partkeeper.key_value(text,regtype)',
+      'partkeeper.maintain_table(text,boolean,integer)',
+      'partkeeper.partition_bounds(text)',
+      'partkeeper.register_table(text)',
+      'partkeeper.resolve_table(text)',
       'partkeeper.run_maintenance(regclass,boolean,jsonb)',
+      'partkeeper.run_maintenance(text,boolean,jsonb)',
+      'partkeeper.unregister_table(text)',
     ]);
   });
 
@@ -241,23 +250,100 @@ describe('bad input gets its own SQLSTATE and changes nothing', () => {
     return { parts: await partitions(db), log: await db.one(`select count(*)::int as n from partkeeper.log`), rows: await fingerprint(db) };
   }
 
-  it('hostile and wrong table names', async () => {
+  /** Every call a DBA names a table in, as psql sends it: NAME stands for the name, written as a literal. */
+  const NAMING_CALLS = [
+    `select create_monthly_partition(NAME, '2025-09-01')`,
+    `select partkeeper.register_table(NAME)`,
+    `select partkeeper.configure(NAME, p_premake => 3)`,
+    `select partkeeper.configure('livechat_messages', p_template => NAME)`,
+    `select partkeeper.unregister_table(NAME)`,
+    `select partkeeper.maintain_table(NAME)`,
+    `select partkeeper.maintain_table(p_parent => NAME, p_wait => true)`,
+    `select partkeeper.create_partition(NAME, '2025-09-01')`,
+    `call partkeeper.run_maintenance(NAME)`,
+    `select * from partkeeper.partition_bounds(NAME)`,
+    `select * from partkeeper.expired_partitions(NAME)`,
+  ];
+  const literal = (name: string | null) => (name === null ? 'null' : `'${name.replace(/'/g, "''")}'`);
+  // a table whose name is the longest PostgreSQL keeps: a longer name given must not reach it
+  const LONGEST = `l${'o'.repeat(61)}g`;
+
+  it('hostile and wrong table names: PK002 with a hint naming the name, from every function that takes one, and nothing changed', async () => {
     const db = await freshDb();
     await setClock(db, '2025-09-10 00:00:00+00');
-    const before = await state(db);
-    for (const name of [
+    await db.exec(`create table ${LONGEST} (at timestamptz not null) partition by range (at)`);
+    const before = { ...(await state(db)), config: await db.query('select parent::text from partkeeper.config order by 1') };
+    const missing = ['no_such_table', 'public.no_such_table', 'no_such_schema.livechat_messages', 'Livechat_Messages_Typo'];
+    const invalid = [
       'livechat_messages; drop table livechat_messages',
       "livechat_messages'); drop table livechat_messages; --",
       '"livechat_messages',
-      'no_such_table',
+      'livechat messages',
       'a.b.c.d',
       'other_db.public.livechat_messages',
-    ]) {
-      await expectSqlState(db.query(`select create_monthly_partition($1, '2025-09-01')`, [name]), 'PK002');
+      `${LONGEST}_and_more`,
+      'x'.repeat(10_000),
+      '',
+      '   ',
+    ];
+    for (const call of NAMING_CALLS) {
+      for (const name of [...missing, ...invalid]) {
+        const e = await expectSqlState(db.query(call.replace('NAME', literal(name))), 'PK002');
+        expect(e.hint, `${call} with ${name.slice(0, 80)}`).toBeTruthy();
+        if (missing.includes(name)) expect(e.hint).toContain(`'${name}'`);
+      }
+      // a name passed as a parameter, as a driver sends it
+      await expectSqlState(db.query(call.replace('NAME', '$1'), ['no_such_table']), 'PK002');
+      // NULL means every table to run_maintenance and "as it is" to configure's template
+      if (!/run_maintenance|p_template/.test(call)) await expectSqlState(db.query(call.replace('NAME', 'null')), 'PK002');
     }
-    await expectSqlState(db.query(`select create_monthly_partition(null, '2025-09-01')`), 'PK001');
-    await expectSqlState(db.query(`select create_monthly_partition('  ', '2025-09-01')`), 'PK001');
-    expect(await state(db)).toEqual(before);
+    expect({ ...(await state(db)), config: await db.query('select parent::text from partkeeper.config order by 1') }).toEqual(before);
+  });
+
+  it('each call that takes a table name as text has the parameters, defaults and result of its regclass form', async () => {
+    const db = await freshDb();
+    const pairs = await db.query<{ f: string; text: string; regclass: string; text_result: string | null; regclass_result: string | null }>(
+      `select t.proname as f, pg_get_function_arguments(t.oid) as text, pg_get_function_arguments(r.oid) as regclass,
+              pg_get_function_result(t.oid) as text_result, pg_get_function_result(r.oid) as regclass_result
+         from pg_proc t join pg_proc r on r.pronamespace = t.pronamespace and r.proname = t.proname and r.prokind = t.prokind
+        where t.pronamespace = 'partkeeper'::regnamespace and t.proargtypes[0] = 'text'::regtype and r.proargtypes[0] = 'regclass'::regtype
+        order by 1`,
+    );
+    expect(pairs.map((p) => p.f)).toEqual([
+      'configure',
+      'create_partition',
+      'expired_partitions',
+      'maintain_table',
+      'partition_bounds',
+      'register_table',
+      'run_maintenance',
+      'unregister_table',
+    ]);
+    for (const p of pairs) {
+      // a named argument finds both forms; CALL partkeeper.run_maintenance() with no table stays the regclass form
+      const expected = p.regclass.replace(/regclass/g, 'text').replace('p_table text DEFAULT NULL::text', 'p_table text');
+      expect({ f: p.f, arguments: p.text, result: p.text_result }).toEqual({ f: p.f, arguments: expected, result: p.regclass_result });
+    }
+  });
+
+  it('a table named as text resolves as in your own queries: search_path, quotes, case, an OID', async () => {
+    const db = await freshDb();
+    await setClock(db, '2025-09-10 00:00:00+00');
+    await db.exec(`create schema "Chat Room"; create table "Chat Room"."Events" (at timestamptz not null) partition by range (at)`);
+    const registered = await db.one<{ r: { table: string } }>(`select partkeeper.register_table('"Chat Room"."Events"') as r`);
+    expect(registered.r.table).toBe('"Chat Room"."Events"');
+    await db.exec(`set search_path = "Chat Room", public`);
+    expect(await db.one(`select partkeeper.create_partition('"Events"', '2025-09-01') as p`)).toEqual({
+      p: '"Chat Room"."Events_2025_09"',
+    });
+    expect(await db.one(`select count(*)::int as n from partkeeper.partition_bounds('LIVECHAT_MESSAGES')`)).toEqual({ n: 1 });
+    await expectSqlState(db.query(`select partkeeper.maintain_table('Events')`), 'PK002');
+    // a table dropped while registered is unregistered by its OID, given as text too
+    const { oid } = await db.one<{ oid: string }>(`select '"Events"'::regclass::oid::text as oid`);
+    await db.exec(`drop table "Events"`);
+    expect(await db.one(`select partkeeper.unregister_table($1) as r`, [oid])).toEqual({
+      r: { table: '"Chat Room"."Events"', unregistered: true },
+    });
   });
 
   it('NULL, infinite, mid-month and out-of-range dates', async () => {

@@ -162,6 +162,13 @@ export async function cli(...args: string[]): Promise<CliRun> {
   }
 }
 
+/** The same server URL, logging in as another role. */
+export function asRole(url: string, role: string, password: string): string {
+  const m = /^(postgres(?:ql)?:\/\/)(?:[^@/]*@)?(.*)$/.exec(url);
+  if (!m) throw new Error(`not a postgres:// URL: ${url}`);
+  return `${m[1]}${encodeURIComponent(role)}:${encodeURIComponent(password)}@${m[2]}`;
+}
+
 /** Waits until `pid` waits for a lock on `relation` (granted = false), polling pg_locks. */
 export async function waitForLockWait(observer: Db, pid: number, relation: string): Promise<void> {
   for (let i = 0; i < 1000; i++) {

@@ -27,6 +27,12 @@ as $$
  *     for only when no session waits for the DEFAULT partition, with a lock_timeout below
  *     deadlock_timeout, so a writer queued there is never chosen as a deadlock victim: partkeeper
  *     gives up first and retries.
+ * Locks: every lock the ATTACH takes is asked for up front, in one burst before any work
+ *   (ddl_locks: p_parent, the DEFAULT partition, then the tables foreign keys link to p_parent in
+ *   SHARE ROW EXCLUSIVE), each wait under lock_timeout capped so that all of them end before
+ *   deadlock_timeout. An application transaction that holds one of those tables and waits for
+ *   p_parent (a room's counter, then a message) thus never becomes the deadlock victim of
+ *   maintenance: partkeeper's own wait ends first, it lets go of everything and retries.
  * Rows waiting in the DEFAULT partition (a move): ACCESS EXCLUSIVE on the parent (and the DEFAULT
  *   partition) for the whole move, taken before what would observe it is looked up,
  *   so a reader either ran before it or plans after it and sees the new partition: no statement
@@ -66,7 +72,8 @@ declare
     v_moved bigint := 0;
     v_moved_at integer;
     v_method text;
-    v_timeout interval := v_cfg.lock_timeout;
+    v_timeout interval;
+    v_locks partkeeper.statement[];
     v_attach text;
     v_hold text;
     r record;
@@ -109,17 +116,18 @@ begin
 
     v_statements := '{}';
     v_ddl := partkeeper.partition_ddl(p_parent, v_target, coalesce(v_counts[1], 0) > 0);
+    v_locks := partkeeper.ddl_locks(p_parent, case when coalesce(v_counts[1], 0) = 0 then 'attach' else 'move' end);
+    -- Every lock the ATTACH needs is asked for up front (ddl_locks), each wait under a timeout so
+    -- short that all of them end before deadlock_timeout: should an application session close a
+    -- cycle with partkeeper, partkeeper's wait ends first and it retries, instead of the deadlock
+    -- check cancelling the session that has waited longest.
+    v_timeout := least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8 / cardinality(v_locks));
     if coalesce(v_counts[1], 0) = 0 then
         if v_info.default_partition is not null and partkeeper.local_size(v_info.default_partition) > 1048576 then
             v_method := 'guarded attach';
-            v_timeout := least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8);
             v_statements := array[
                 (format('alter table %s add constraint partkeeper_guard check (not (%s)) not valid', v_info.default_partition, v_in_range), false),
-                (format('alter table %s validate constraint partkeeper_guard', v_info.default_partition), false),
-                (format($do$do $w$ begin
-                    if exists (select from pg_catalog.pg_locks l where l.relation = %s and not l.granted) then
-                        raise exception 'sessions wait for the DEFAULT partition' using errcode = '55P03';
-                    end if; end $w$ $do$, v_info.default_partition::oid), false)]::partkeeper.statement[];
+                (format('alter table %s validate constraint partkeeper_guard', v_info.default_partition), false)]::partkeeper.statement[];
         else
             v_method := 'attach';
         end if;
@@ -127,8 +135,17 @@ begin
         -- The table is made before the SHARE lock is taken (nobody else sees it before the commit),
         -- so writers wait only from the lock to the commit.
         v_statements := v_statements
-            || array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements || v_ddl.after_load) s)
-            || (format('lock table %s in share mode', p_parent), false)::partkeeper.statement
+            || array(select (s, false)::partkeeper.statement from unnest(v_ddl.create_statements || v_ddl.after_load) s);
+        if v_method = 'guarded attach' then
+            -- the DEFAULT partition is held since the guard was added: a session already queued for it
+            -- may hold a table the locks below need, and has waited longer than partkeeper would
+            v_statements := v_statements || (format($do$do $w$ begin
+                    if exists (select from pg_catalog.pg_locks l where l.relation = %s and not l.granted) then
+                        raise exception 'sessions wait for the DEFAULT partition' using errcode = '55P03';
+                    end if; end $w$ $do$, v_info.default_partition::oid), false)::partkeeper.statement;
+        end if;
+        v_statements := v_statements
+            || v_locks
             || (v_attach, false)::partkeeper.statement;
         if v_method = 'guarded attach' then
             v_statements := v_statements || (format('alter table %s drop constraint partkeeper_guard', v_info.default_partition), false)::partkeeper.statement;
@@ -137,10 +154,7 @@ begin
         v_method := 'move';
         -- the locks first, then what would observe the move: once they are held, no trigger, foreign
         -- key or publication can be added to the table or its DEFAULT partition until the move commits
-        perform partkeeper.execute_as_owner(p_parent, array[
-            (format('lock table %s in access exclusive mode', p_parent), false),
-            (format('lock table %s in access exclusive mode', v_info.default_partition), false)]::partkeeper.statement[],
-            v_cfg.lock_timeout, v_cfg.lock_retries);
+        perform partkeeper.execute_as_owner(p_parent, v_locks, v_timeout, v_cfg.lock_retries);
         v_observers := partkeeper.move_observers(p_parent);
         if v_observers.delete_rules then
             raise exception 'the DEFAULT partition % has a rewrite rule ON DELETE; rows of [%, %) cannot be moved out of it',

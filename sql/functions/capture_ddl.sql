@@ -15,6 +15,10 @@ as $$
  *   DELETE, and an UPDATE that changes p_target's key: the row with the old key is deleted.
  * Used both ways: original -> twin while the twin is filled (convert_capture), and the converted
  * table -> the retired original after the swap, so that convert_undo loses no write.
+ * When p_target no longer exists under its name (a twin or a retired table dropped by hand), the
+ * function writes nothing and the application's statement goes on: a dropped copy must never stop
+ * writes to the table. health() reports such a conversion; convert_undo (before the swap) or
+ * convert_finish (after it) then removes the trigger.
  * The function is SECURITY DEFINER and owned by the table's owner (the statements run through
  * execute_as_owner): a writer with INSERT alone still has its rows carried, and nothing runs with
  * more rights than the owner's. EXECUTE is revoked from PUBLIC (PostgreSQL checks it only when the
@@ -37,6 +41,10 @@ begin
     v_rest := array(select x from unnest(v_cols) x where x <> all (v_keys));
     v_body := format($body$
 begin
+    -- the target dropped by hand: the application's write goes on; the conversion's next step says so
+    if pg_catalog.to_regclass(%8$L) is null then
+        return null;
+    end if;
     if tg_op = 'DELETE' or (tg_op = 'UPDATE' and (%1$s) is distinct from (%2$s)) then
         delete from %3$s where (%4$s) = (%1$s);
     end if;
@@ -54,7 +62,8 @@ $body$,
         (select string_agg(format('%I', c), ', ') from unnest(v_cols) c),
         (select string_agg(format('new.%I', c), ', ') from unnest(v_cols) c),
         case when cardinality(v_rest) = 0 then 'nothing'
-             else 'update set ' || (select string_agg(format('%I = excluded.%I', c, c), ', ') from unnest(v_rest) c) end);
+             else 'update set ' || (select string_agg(format('%I = excluded.%I', c, c), ', ') from unnest(v_rest) c) end,
+        coalesce(p_target_name, p_target::text));
     return array[
         row(format('create or replace function %s() returns trigger language plpgsql security definer'
                    ' set search_path = pg_catalog, pg_temp as %L', p_function, v_body), false)::partkeeper.statement,

@@ -20,13 +20,15 @@ as $$
  *  - unpartition: the twin is a plain table with the same primary key and indexes.
  * The state is recorded in partkeeper.conversions (step "prepared"). Nothing is copied yet: the
  * table keeps serving reads and writes; creating the twin takes ACCESS SHARE on the table only.
- * One transaction: a kill leaves nothing behind. Idempotent: when a conversion of p_table is
- * already recorded, its state is returned and nothing is made ({"already": true}).
+ * One transaction: a kill leaves nothing behind. Idempotent: when a conversion of p_table in the
+ * same direction (and by the same column, when one is named) is under way, its state is returned
+ * and nothing is made ({"already": true}); one the other way or by another column is refused
+ * (PK015, the hint names its next call and its undo).
  * p_dry_run: returns the statements it would run ("statements") and changes nothing.
  * Every statement on the tables runs as their owner (execute_as_owner).
  * Returns {"table", "twin", "direction", "step", "already", "key_columns", "twin_key", "partitions",
  * "statements"}. Errors: those of convert_check (PK001, PK002, PK003, PK007, PK014), nothing changed;
- * PK006 when the twin's name is taken by another relation.
+ * PK006 when the twin's name is taken by another relation; PK015 (above).
  */
 declare
     v_direction text := case when p_unpartition then 'unpartition' else 'partition' end;
@@ -49,9 +51,18 @@ declare
     v_calls text[] := '{}';
     r record;
 begin
-    select * into v_state from partkeeper.conversions c
-     where (c.parent = p_table or c.twin = p_table) and c.step <> 'finished' for update;
-    if found then
+    v_state := partkeeper.conversion_of(p_table);
+    if v_state.step <> 'finished' then
+        select * into v_state from partkeeper.conversions c where c.table_name = v_state.table_name for update;
+    end if;
+    -- under way (and not undone while this waited for its lock)
+    if v_state.step <> 'finished' then
+        if v_state.direction <> v_direction or (v_direction = 'partition' and p_column <> v_state.time_column) then
+            raise exception 'a conversion of % % is under way (step %)', v_state.table_name,
+                case when v_state.direction = 'partition' then format('by %I', v_state.time_column) else 'into a plain table' end, v_state.step
+                using errcode = 'PK015', hint = format('Finish it or undo it first. Its next step is %s To go back: %s',
+                                                       (partkeeper.conversion_next(v_state)).sql_call, (partkeeper.conversion_next(v_state)).undo_call);
+        end if;
         return jsonb_build_object('table', v_state.table_name, 'twin', partkeeper.qualified_name(v_state.twin),
                                   'direction', v_state.direction, 'step', v_state.step, 'already', true,
                                   'key_columns', to_jsonb(v_state.key_columns), 'statements', '[]'::jsonb);

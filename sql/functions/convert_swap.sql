@@ -8,11 +8,10 @@ as $$
 /*
  * Fifth step of an online conversion: the twin takes the table's name. In one transaction, as the
  * owner, under the table's lock_timeout with lock_retries (execute_as_owner; PK005 and nothing
- * changed when the locks are not granted): ACCESS EXCLUSIVE on the table and its twin, the capture
- * trigger dropped, the table renamed <table>_retired and the twin given the table's name (its
- * partitions renamed after it, <table>_YYYY_MM and <table>_default), identity sequences of the twin
- * advanced to the table's, serial sequences (a DEFAULT nextval the twin shares) owned by the twin's
- * column, and a capture trigger from the converted table to the retired one, so convert_undo can
+ * changed when the locks are not granted), swap_ddl: ACCESS EXCLUSIVE on the table and its twin, the
+ * capture trigger dropped, the sequences handed over to the twin (identity continues, a serial's is
+ * owned by the twin's column), the table renamed <table>_retired and the twin given the table's name;
+ * then its partitions renamed after it (<table>_YYYY_MM and <table>_default), and a capture trigger from the converted table to the retired one, so convert_undo can
  * go back with every write made since. Writers wait for the swap at most lock_timeout plus the
  * few milliseconds it runs. Before anything changes, convert_check runs again: a foreign key, a
  * view, a trigger or a publication added since prepare stops the swap with PK014.
@@ -44,27 +43,7 @@ begin
             using errcode = 'PK006', hint = 'Rename or drop that relation; the table is kept under that name after the swap.';
     end if;
 
-    v_stmts := v_stmts || format('lock table %s, %s in access exclusive mode', v_state.parent, v_state.twin);
-    v_stmts := v_stmts || format('drop trigger if exists partkeeper_capture on %s', v_state.parent);
-    v_stmts := v_stmts || format('drop function if exists %s()', v_state.capture_function);
-    -- sequences: identity columns have one each; a serial's default names the one both tables share
-    for r in
-        select a.attname, a.attidentity <> '' as identity,
-               pg_get_serial_sequence(v_state.parent::text, a.attname) as seq,
-               pg_get_serial_sequence(v_state.twin::text, a.attname) as twin_seq
-          from pg_attribute a
-         where a.attrelid = v_state.parent and a.attnum > 0 and not a.attisdropped
-           and pg_get_serial_sequence(v_state.parent::text, a.attname) is not null
-    loop
-        if r.identity and r.twin_seq is not null then
-            v_stmts := v_stmts || format('select pg_catalog.setval(%L::regclass, v) from pg_catalog.pg_sequence_last_value(%L::regclass) v where v is not null',
-                                         r.twin_seq, r.seq);
-        elsif not r.identity then
-            v_stmts := v_stmts || format('alter sequence %s owned by %s.%I', r.seq, v_state.twin, r.attname);
-        end if;
-    end loop;
-    v_stmts := v_stmts || format('alter table %s rename to %I', v_state.parent, v_state.retired_name);
-    v_stmts := v_stmts || format('alter table %s rename to %I', v_state.twin, v_name);
+    v_stmts := partkeeper.swap_ddl(v_state.parent, v_state.twin, v_state.retired_name, v_state.capture_function);
     if v_state.direction = 'partition' then
         for r in select b.partition, b.is_default, b.lower from partkeeper.partition_bounds(v_state.twin) b loop
             v_stmts := v_stmts || format('alter table %s rename to %I', r.partition,

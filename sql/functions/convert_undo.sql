@@ -7,60 +7,42 @@ as $$
 /*
  * Go back to the original table, from any step before convert_finish.
  * Before the swap: the capture trigger and its function are dropped, the twin is unregistered and
- * dropped; the table was never touched otherwise.
- * After the swap: under ACCESS EXCLUSIVE on both tables (lock_timeout, lock_retries, PK005), the
- * trigger that carried every write since the swap back into the retired table is dropped, the
- * retired table takes its name back, its identity sequences are advanced to the twin's (serial
- * sequences are owned by its column again), and the twin is unregistered and dropped.
+ * dropped (a twin already dropped by hand is only unregistered); the table was never touched
+ * otherwise.
+ * After the swap, swap_ddl the other way: under ACCESS EXCLUSIVE on both tables (lock_timeout,
+ * lock_retries, PK005), the trigger that carried every write since the swap back into the retired
+ * table is dropped, the sequences are handed back to it, it takes its name back; and the twin is
+ * unregistered and dropped.
  * Either way the conversion's record is removed: convert_prepare can start again. One transaction;
  * a kill leaves the conversion at its step, and undo can be run again.
  * p_dry_run: the statements, nothing changed.
  * Returns {"table", "undone_from" (the step), "statements"}. Errors: PK015 nothing under way or
- * already finished, PK005, PK007.
+ * already finished; PK002 after the swap when the retired table was dropped (there is nothing to
+ * go back to: the hint names convert_finish); PK005, PK007.
  */
 declare
     v_state partkeeper.conversions := partkeeper.conversion_state(p_table, array['prepared', 'capturing', 'filled', 'verified', 'swapped']);
     v_cfg partkeeper.config := partkeeper.config_for(v_state.parent);
     v_schema name := (select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = v_state.parent);
-    v_name name;
+    v_twin_exists boolean := exists (select from pg_class c where c.oid = v_state.twin);
     v_stmts text[] := '{}';
-    r record;
 begin
+    if v_state.step = 'swapped' and v_schema is null then
+        raise exception 'the retired table %.% of % was dropped: there is nothing to go back to',
+                        (select quote_ident(n.nspname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = v_state.twin),
+                        quote_ident(v_state.retired_name), v_state.table_name
+            using errcode = 'PK002', hint = format('Finish the conversion instead: %s', (partkeeper.conversion_next(v_state)).sql_call);
+    end if;
     if v_state.step = 'swapped' then
-        v_name := (select c.relname from pg_class c where c.oid = v_state.twin);
-        v_stmts := v_stmts || format('lock table %s, %s in access exclusive mode', v_state.twin, v_state.parent);
-        v_stmts := v_stmts || format('drop trigger if exists partkeeper_capture on %s', v_state.twin);
-        v_stmts := v_stmts || format('drop function if exists %s()', v_state.capture_function);
-        for r in
-            select a.attname, a.attidentity <> '' as identity,
-                   pg_get_serial_sequence(v_state.parent::text, a.attname) as seq,
-                   pg_get_serial_sequence(v_state.twin::text, a.attname) as twin_seq
-              from pg_attribute a
-             where a.attrelid = v_state.parent and a.attnum > 0 and not a.attisdropped
-               and pg_get_serial_sequence(v_state.parent::text, a.attname) is not null
-        loop
-            if r.identity and r.twin_seq is not null then
-                v_stmts := v_stmts || format('select pg_catalog.setval(%L::regclass, v) from pg_catalog.pg_sequence_last_value(%L::regclass) v where v is not null',
-                                             r.seq, r.twin_seq);
-            end if;
-        end loop;
-        -- a serial's sequence, owned by the twin's column since the swap, goes back before the twin is dropped
-        for r in
-            select d.objid::regclass as seq, a.attname
-              from pg_depend d join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
-             where d.classid = 'pg_class'::regclass and d.refobjid = v_state.twin and d.deptype = 'a'
-               and (select c.relkind from pg_class c where c.oid = d.objid) = 'S'
-        loop
-            v_stmts := v_stmts || format('alter sequence %s owned by %s.%I', r.seq, v_state.parent, r.attname);
-        end loop;
-        v_stmts := v_stmts || format('alter table %s rename to %I', v_state.twin, v_state.twin_name);
-        v_stmts := v_stmts || format('alter table %s rename to %I', v_state.parent, v_name);
+        v_stmts := partkeeper.swap_ddl(v_state.twin, v_state.parent, v_state.twin_name, v_state.capture_function);
         -- by the name it has now: the one it had belongs to the original again
         v_stmts := v_stmts || format('drop table %I.%I', v_schema, v_state.twin_name);
     else
         v_stmts := v_stmts || format('drop trigger if exists partkeeper_capture on %s', v_state.parent);
         v_stmts := v_stmts || format('drop function if exists %s()', v_state.capture_function);
-        v_stmts := v_stmts || format('drop table %s', v_state.twin);
+        if v_twin_exists then
+            v_stmts := v_stmts || format('drop table %s', v_state.twin);
+        end if;
     end if;
     if p_dry_run then
         return jsonb_build_object('table', v_state.table_name, 'undone_from', v_state.step, 'dry_run', true,

@@ -22,7 +22,8 @@ begin
     end if;
     perform partkeeper.grant_monitoring(p_role);
     execute format('grant execute on all functions in schema partkeeper to %s', p_role);
-    execute format('grant execute on procedure partkeeper.run_maintenance(regclass, boolean, jsonb) to %s', p_role);
+    execute format('grant execute on procedure partkeeper.run_maintenance(regclass, boolean, jsonb),'
+                   ' partkeeper.run_maintenance(text, boolean, jsonb) to %s', p_role);
     execute format('grant execute on procedure partkeeper.convert_fill(regclass, integer, interval, integer, jsonb) to %s', p_role);
     execute format('grant execute on function public.create_monthly_partition(text, date), public.ensure_livechat_partitions(),'
                    ' public.maintain_livechat_partitions() to %s', p_role);

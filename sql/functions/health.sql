@@ -27,6 +27,12 @@ as $$
  *     is older than p_max_run_age by the real clock, or never happened),
  *   pruning (a one-day query on the key scans only the partitions of that day; planned as the
  *     table's owner (query_as_owner), so only for a caller that may maintain it, info otherwise);
+ * per online conversion not finished (partkeeper.conversions):
+ *   conversion (its table, direction, step, when it started and when its last step ran, what its
+ *     trigger copies, and the next command and call, conversion_next): info when a step ran in the
+ *     last hour (a conversion being run), warning when none did (left half-way: a trigger still
+ *     copies every write to the table), error when its twin (before the swap) or its retired table
+ *     (after it) was dropped by hand (the fix then is undo, or finish);
  * and once: public_execute (PUBLIC may run partkeeper functions), simulated_clock (partkeeper.now
  * set), time_zone, cron (pg_cron jobs present, active, not failing more than p_max_cron_failures of
  * their last 10 runs; a job that has not run yet is not a failure), maintenance_roles.
@@ -51,6 +57,10 @@ declare
     v_lo timestamptz;
     v_jobs jsonb;
     v_list text;
+    v_conv partkeeper.conversions;
+    v_next record;
+    v_copy text;
+    v_missing text;
     r record;
 begin
     for v_cfg in select c.* from partkeeper.config c order by c.table_name, c.parent loop
@@ -154,6 +164,34 @@ begin
                 'message', format('not checked: role %s may not act as the owner of %s', current_user, v_name),
                 'fix', null);
         end if;
+    end loop;
+
+    for v_conv in select c.* from partkeeper.conversions c where c.step <> 'finished' order by c.table_name loop
+        v_next := partkeeper.conversion_next(v_conv);
+        -- before the swap the table copies its writes to the twin; after it, the twin (holding the name) to the retired table
+        v_copy := format('%I.%I', (select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                                    where c.oid in (v_conv.parent, v_conv.twin) limit 1),
+                         case when v_conv.step = 'swapped' then v_conv.retired_name else v_conv.twin_name end);
+        v_missing := case when not exists (select from pg_class c
+                                            where c.oid = case when v_conv.step = 'swapped' then v_conv.parent else v_conv.twin end)
+                          then v_copy end;
+        v_checks := v_checks || jsonb_build_object('check', 'conversion', 'table', v_conv.table_name,
+            'status', case when v_missing is not null then 'error'
+                           when v_conv.updated_at < clock_timestamp() - interval '1 hour' then 'warning'
+                           else 'info' end,
+            'message', format('converting %s %s: at step %s since %s (started %s); %s',
+                              v_conv.table_name, case when v_conv.direction = 'partition' then format('into a table partitioned by %I', v_conv.time_column)
+                                                      else 'into a plain table' end,
+                              v_conv.step, date_trunc('second', v_conv.updated_at), date_trunc('second', v_conv.started_at),
+                              case when v_missing is not null then format('%s was dropped by hand, so nothing is copied to it any more', v_missing)
+                                   when v_conv.step = 'prepared' then format('nothing is copied to %s yet', v_copy)
+                                   else format('a trigger copies every write to %s', v_copy) end),
+            'fix', case when v_missing is not null and v_conv.step = 'swapped'
+                        then format('Finish it: %s (or %s)', v_next.command, v_next.sql_call)
+                        when v_missing is not null
+                        then format('Undo it: %s (or %s)', v_next.undo_command, v_next.undo_call)
+                        else format('Continue it: %s (%s runs the next step alone); or go back: %s (%s)',
+                                    v_next.command, v_next.sql_call, v_next.undo_command, v_next.undo_call) end);
     end loop;
 
     select string_agg(p.oid::regprocedure::text, ', ') into v_list

@@ -18,9 +18,11 @@ as $$
  * then checks that no referencing row points into the partition (23503 otherwise: delete those
  * rows, or the referencing ones, first). A view or other object depending on the partition makes
  * DROP fail with 2BP01 (drop it, or use retention_mode 'detach').
- * Locks: DETACH and DROP take ACCESS EXCLUSIVE on the parent for a moment, under lock_timeout with
- * retries (PK005). PostgreSQL refuses DETACH ... CONCURRENTLY on a table that has a DEFAULT
- * partition, and every managed table has one, so no weaker lock exists for this.
+ * Locks: DETACH and DROP take ACCESS EXCLUSIVE on the parent and the DEFAULT partition for a moment
+ * (DETACH also locks the tables foreign keys link to the parent: those referencing it in ACCESS
+ * EXCLUSIVE). All are asked for first, in ddl_locks' order, each under lock_timeout capped below
+ * deadlock_timeout, with retries (PK005). PostgreSQL refuses DETACH ... CONCURRENTLY on a table
+ * that has a DEFAULT partition, and every managed table has one, so no weaker lock exists for this.
  */
 declare
     v_cfg partkeeper.config := partkeeper.config_for(p_parent);
@@ -28,6 +30,7 @@ declare
     v_bytes bigint;
     v_name text := partkeeper.qualified_name(p_partition);
     v_statements text[];
+    v_locks partkeeper.statement[];
 begin
     select b.lower, b.upper into v_bounds from partkeeper.partition_bounds(p_parent) b
      where b.partition = p_partition and not b.is_default;
@@ -45,8 +48,12 @@ begin
             || case when v_cfg.retention_schema is not null
                     then array[format('alter table %s set schema %I', p_partition, v_cfg.retention_schema)] else '{}'::text[] end;
     end if;
-    perform partkeeper.execute_as_owner(p_parent, array(select (s, false)::partkeeper.statement from unnest(v_statements) s),
-                                        v_cfg.lock_timeout, v_cfg.lock_retries);
+    -- the locks the DDL takes, asked for first and each wait capped so all end before
+    -- deadlock_timeout: partkeeper, not a writer holding one of those tables, gives up (ddl_locks)
+    v_locks := partkeeper.ddl_locks(p_parent, case when v_statements[1] like 'drop %' then 'drop' else 'detach' end);
+    perform partkeeper.execute_as_owner(p_parent,
+        v_locks || array(select (s, false)::partkeeper.statement from unnest(v_statements) s),
+        least(v_cfg.lock_timeout, current_setting('deadlock_timeout')::interval * 0.8 / cardinality(v_locks)), v_cfg.lock_retries);
     update partkeeper.config c set retired_before = greatest(c.retired_before, v_bounds.upper) where c.parent = p_parent;
     perform partkeeper.write_log(p_parent, 'retire', v_name,
         jsonb_build_object('lower', v_bounds.lower, 'upper', v_bounds.upper, 'mode', v_cfg.retention_mode, 'bytes', v_bytes,

@@ -2,10 +2,22 @@ import type { Command } from '../command.ts';
 import type { Db } from '../db.ts';
 import { applyBundle } from '../bundle.ts';
 
+/**
+ * The installed version, null when partkeeper is not installed, or 'unknown' for a role that may
+ * not call partkeeper.version(): found through the catalog, which every role reads, so that a role
+ * without partkeeper's rights gets to install's own check (PK009, with the GRANT as its hint)
+ * rather than a 42501 here. What a role needs to install is sql/checks/install_rights.sql's alone.
+ */
 async function installedVersion(db: Db): Promise<string | null> {
+  const { present, readable } = await db.one<{ present: boolean; readable: boolean | null }>(
+    `select count(*) > 0 as present,
+            bool_and(pg_catalog.has_schema_privilege(p.pronamespace, 'USAGE') and pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) as readable
+       from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'partkeeper' and p.proname = 'version' and p.pronargs = 0`,
+  );
+  if (!present) return null;
   // two statements: a reference to a missing function fails at parse time, even under CASE
-  const { present } = await db.one<{ present: boolean }>(`select to_regprocedure('partkeeper.version()') is not null as present`);
-  return present ? (await db.one<{ v: string }>('select partkeeper.version() as v')).v : null;
+  return readable ? (await db.one<{ v: string }>('select partkeeper.version() as v')).v : 'unknown';
 }
 
 export const apply: Command = {

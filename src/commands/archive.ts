@@ -1,5 +1,5 @@
 import { archivedPartition, archivePartition, prepareDir, Progress } from '../archive.ts';
-import { EXIT, type Command, UsageError } from '../command.ts';
+import { EXIT, type Command } from '../command.ts';
 import { size } from '../format.ts';
 import { FORMATS } from '../outputs.ts';
 
@@ -33,9 +33,9 @@ Exit codes: 0 archived and recorded, 1 failed (nothing recorded), 64 wrong usage
     progress: { type: 'boolean' },
     json: { type: 'boolean' },
   },
+  needs: { 'allow-fewer-rows': 'force' },
   positionals: [1, 1],
   async run(ctx) {
-    if (ctx.values['allow-fewer-rows'] && !ctx.values.force) throw new UsageError('--allow-fewer-rows goes with --force');
     const dir = (ctx.values.dir as string | undefined) ?? '.';
     await prepareDir(dir);
     const db = await ctx.db();

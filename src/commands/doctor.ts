@@ -33,8 +33,9 @@ export const doctor: Command = {
                          [--database-url URL | --pglite DIR]
 
 Runs partkeeper.health() (DEFAULT partition and trigger, partitions for now + premake, rows in
-DEFAULT, partition sizes, last maintenance, partition pruning, privileges, simulated clock, pg_cron
-jobs) and compares the server's clock with this machine's. Prints each check with a fix.
+DEFAULT, partition sizes, last maintenance, partition pruning, online conversions not finished,
+privileges, simulated clock, pg_cron jobs) and compares the server's clock with this machine's.
+Prints each check with a fix.
 --max-partition-bytes takes bytes or a size such as 50GB (PostgreSQL's pg_size_bytes(), powers of
 1024). --json prints a ${FORMATS.doctor} object (schemas/doctor.schema.json).
 Exit codes: 0 all checks pass, 2 warnings, 1 errors, 64 wrong usage.`,

@@ -142,8 +142,6 @@ exporter keeps serving and reconnects at the next scrape. Runs until SIGINT or S
     if (!(timeout > 0 && timeout <= 3600))
       throw new UsageError(`--timeout ${ctx.values.timeout}: expected seconds, more than 0 and at most 3600`);
     const target = { databaseUrl: ctx.values['database-url'] as string | undefined, pglite: ctx.values.pglite as string | undefined };
-    // a wrong command line is refused now, not reported as a database that is down at every scrape
-    if (target.databaseUrl && target.pglite) throw new UsageError('--pglite and --database-url exclude each other');
     const server = await startExporter({ open: () => openTarget(target), host, port, timeoutMs: timeout * 1000, log: ctx.err });
     ctx.err(`partkeeper exporter: serving ${server.url}`);
     await new Promise<void>((resolve) => {

@@ -51,7 +51,7 @@ a lock not obtained, a run already in progress), 1 failed (an error).`,
   async run(ctx) {
     const db = await ctx.db();
     const table = (ctx.values.table as string | undefined) ?? null;
-    const { p_results } = await db.one<{ p_results: unknown }>('call partkeeper.run_maintenance($1::regclass, false, null)', [table]);
+    const { p_results } = await db.one<{ p_results: unknown }>('call partkeeper.run_maintenance($1::text, false, null)', [table]);
     const results = parseContract(maintenanceAllSchema, p_results, 'CALL partkeeper.run_maintenance()');
     const status = results.status;
     // the SQL's own JSON, as it was checked: parsing rebuilds objects in the schema's key order

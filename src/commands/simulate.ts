@@ -104,6 +104,8 @@ Progress goes to stderr. Exit codes: 0 every invariant held, 1 a violation or an
     keep: { type: 'boolean' },
     list: { type: 'boolean' },
   },
+  needs: { keep: 'database-url' },
+  alone: ['list'],
   positionals: [0, 1],
   async run(ctx) {
     if (ctx.values.list) {

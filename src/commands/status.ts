@@ -96,6 +96,7 @@ freed, the next to expire, those kept past it and why). --json prints that JSON 
 ${FORMATS.status} object (schemas/status.schema.json); --prometheus prints metrics in the text
 exposition format (for a scrape endpoint or node_exporter's textfile collector). Exit code 0.`,
   options: { json: { type: 'boolean' }, prometheus: { type: 'boolean' } },
+  excludes: { json: ['prometheus'] },
   async run(ctx) {
     if (ctx.values.prometheus) return prometheus(ctx);
     const db = await ctx.db();

@@ -9,7 +9,8 @@ Applies sql/uninstall.sql as psql would, in one transaction: removes partkeeper'
 this database (those schedule_jobs() made), the original interface's functions in public, and
 schema partkeeper with its functions, views, state (configuration, log, archive records) and
 grants. Every managed table stays, with its partitions (the DEFAULT ones included) and rows.
-Refuses (PK013, nothing changed) when objects outside partkeeper depend on it.
+Refuses (PK013, nothing changed) when objects outside partkeeper depend on it, or while an online
+conversion is under way (finish or undo it first: its trigger would go on copying every write).
   --yes   required: the configuration and the log are removed with the schema`,
   options: { yes: { type: 'boolean' } },
   async run(ctx) {

@@ -1,0 +1,13 @@
+create or replace function partkeeper.register_table(p_parent text)
+returns jsonb
+language sql
+volatile
+as $$
+/*
+ * partkeeper.register_table(regclass) for a table named as text: SELECT partkeeper.register_table('events').
+ * The name is resolved by resolve_table (PK002 with the name in its hint, where the regclass cast
+ * would give a bare 42P01); everything else is register_table(regclass)'s contract.
+ * No SET clause: the name resolves in the caller's search_path (see resolve_table).
+ */
+select partkeeper.register_table(partkeeper.resolve_table(p_parent))
+$$;
