@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { MemoryFS, PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { parseTar } from 'nanotar';
 import { Session, textParsers, toNotice, type Db } from './db.ts';
 
 // initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every new database, in
@@ -46,24 +47,14 @@ function entries(dump: Blob): Promise<DumpEntry[]> {
   let got = unpacked.get(dump);
   if (!got) {
     got = dump.arrayBuffer().then((buf) => {
-      const tar = new Uint8Array(buf);
-      const text = (at: number, length: number) => {
-        const field = tar.subarray(at, at + length);
-        const end = field.indexOf(0);
-        return new TextDecoder().decode(end < 0 ? field : field.subarray(0, end));
-      };
-      const out: DumpEntry[] = [];
-      for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
-        const prefix = text(at + 345, 155);
-        const name = (prefix ? `${prefix}/${text(at, 100)}` : text(at, 100)).replace(/^\/+|\/+$/g, '');
-        const size = Number.parseInt(text(at + 124, 12).trim() || '0', 8);
-        const type = tar[at + 156];
-        at += 512;
-        // '5' a directory, '0' or NUL a regular file; a dump holds nothing else
-        if (name && type === 0x35) out.push({ path: name });
-        else if (name && (type === 0x30 || type === 0)) out.push({ path: name, data: tar.subarray(at, at + size) });
-        at += Math.ceil(size / 512) * 512;
-      }
+      // file data are views into buf: no copy until a database takes its own
+      const out = parseTar(buf).flatMap((e): DumpEntry[] => {
+        const name = e.name.replace(/\/+$/, '');
+        if (!name) return [];
+        if (e.type === 'directory') return [{ path: name }];
+        if (e.type === 'file') return [{ path: name, data: e.data ?? new Uint8Array(0) }];
+        throw new Error(`not a dump of a PostgreSQL data dir: ${e.name} is a ${e.type}`);
+      });
       if (!out.some((e) => e.path === 'PG_VERSION')) throw new Error('not a dump of a PostgreSQL data dir: no PG_VERSION');
       return out;
     });
