@@ -86,6 +86,16 @@ export async function endOfFile(): Promise<void> {
 }
 
 /**
+ * PGlite: makes `dir` (a new, empty or missing folder) a data folder holding what freshDb's copies
+ * hold, for tests of commands that open a folder (`--pglite DIR`): the installed bundle, copied
+ * instead of applied again (~0.3 s of CPU instead of ~2 s). The caller removes the folder.
+ */
+export async function installedFolder(dir: string): Promise<void> {
+  const db = await openPglite({ dataDir: dir, from: await installedDump() });
+  await db.close();
+}
+
+/**
  * A brand-new database for one test (or one file, from beforeAll). bundle: true (the default): the
  * current bundle installed, as a copy of one database it was installed into; 'apply': the bundle
  * applied to this database now, for tests of the install itself; false: empty.
