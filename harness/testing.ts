@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, inject, it, onTestFinished, type TestFunction } from 'vitest';
+import { describe, expect, inject, it, onTestFinished, type TestFunction } from 'vitest';
 import { DbError, type Db } from '../src/db.ts';
 import { applyBundle } from '../src/bundle.ts';
 import { openPglite } from '../src/pglite.ts';
@@ -73,13 +73,27 @@ export type TestDb = Db & {
 };
 
 const open = new Set<TestDb>();
-// Databases made outside a test (beforeAll) are dropped when the file ends.
-// This hook lands on the importing test file's root suite.
-afterAll(async () => {
+
+/**
+ * Drops the databases made outside a test (beforeAll) and closes the admin connection: every test
+ * file's last hook (harness/file-end.ts). A worker runs several files one after the other and keeps
+ * this module loaded, so a hook registered here at import would run for the first file only.
+ */
+export async function endOfFile(): Promise<void> {
   await Promise.allSettled([...open].map((db) => db.drop()));
   await (await admin)?.close();
   admin = undefined;
-});
+}
+
+/**
+ * PGlite: makes `dir` (a new, empty or missing folder) a data folder holding what freshDb's copies
+ * hold, for tests of commands that open a folder (`--pglite DIR`): the installed bundle, copied
+ * instead of applied again (~0.3 s of CPU instead of ~2 s). The caller removes the folder.
+ */
+export async function installedFolder(dir: string): Promise<void> {
+  const db = await openPglite({ dataDir: dir, from: await installedDump() });
+  await db.close();
+}
 
 /**
  * A brand-new database for one test (or one file, from beforeAll). bundle: true (the default): the

@@ -1,15 +1,16 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
-import { PGlite } from '@electric-sql/pglite';
+import { MemoryFS, PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { parseTar } from 'nanotar';
 import { Session, textParsers, toNotice, type Db } from './db.ts';
 
-// initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every in-memory
-// database is a clone of a dump, kept per process and on disk (vitest forks a
-// process per test file), keyed by the PGlite version and by what the dump holds.
+// initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every new database, in
+// memory or in a new folder, is a clone of a dump, kept per process and on disk (vitest
+// forks a process per test file), keyed by the PGlite version and by what the dump holds.
 const pkgDir = path.resolve(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..');
 const { version } = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string };
 const cacheDir = path.resolve(pkgDir, '../../.cache/partkeeper');
@@ -17,8 +18,88 @@ const cacheDir = path.resolve(pkgDir, '../../.cache/partkeeper');
 const STALE_MS = 24 * 3600_000;
 const dumps = new Map<string, Promise<Blob>>();
 
-async function create(options: { dataDir?: string; loadDataDir?: Blob }): Promise<PGlite> {
-  const pg = new PGlite({ ...options, parsers: textParsers });
+// The engine, read and compiled once per process and shared by every instance: each new PGlite
+// would otherwise read and compile the 9 MB module again, and run its first queries on code V8
+// has not optimised yet. Without the files where this version keeps them, PGlite finds its own.
+type Engine = Pick<PGliteOptions, 'pgliteWasmModule' | 'fsBundle'>;
+// lib ES2023 declares no WebAssembly; Node has it
+const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<Engine['pgliteWasmModule']> } }).WebAssembly;
+let engine: Promise<Engine> | undefined;
+const loadEngine = () =>
+  (engine ??= (async () => {
+    const wasm = path.join(pkgDir, 'dist', 'pglite.wasm');
+    const data = path.join(pkgDir, 'dist', 'pglite.data');
+    if (!existsSync(wasm) || !existsSync(data)) return {};
+    return { pgliteWasmModule: await wasmApi.compile(readFileSync(wasm)), fsBundle: new Blob([readFileSync(data)]) };
+  })());
+
+// One session at a time needs few buffers. PostgreSQL's 128 MB makes every start grow the engine's
+// memory past its initial 128 MB, which cost ~0.3 s of CPU per database opened (measured: ~1.1 s
+// to open a dump and run a first query, ~0.65 s with 32 MB).
+const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
+/** A file of a dumped data dir, by its path inside the data dir; no data: a directory. */
+type DumpEntry = { path: string; data?: Uint8Array };
+const unpacked = new WeakMap<Blob, Promise<DumpEntry[]>>();
+
+/** The entries of a dump (an uncompressed ustar archive, as dumpDataDir('none') writes it), read once per dump. */
+function entries(dump: Blob): Promise<DumpEntry[]> {
+  let got = unpacked.get(dump);
+  if (!got) {
+    got = dump.arrayBuffer().then((buf) => {
+      // file data are views into buf: no copy until a database takes its own
+      const out = parseTar(buf).flatMap((e): DumpEntry[] => {
+        const name = e.name.replace(/\/+$/, '');
+        if (!name) return [];
+        if (e.type === 'directory') return [{ path: name }];
+        if (e.type === 'file') return [{ path: name, data: e.data ?? new Uint8Array(0) }];
+        throw new Error(`not a dump of a PostgreSQL data dir: ${e.name} is a ${e.type}`);
+      });
+      if (!out.some((e) => e.path === 'PG_VERSION')) throw new Error('not a dump of a PostgreSQL data dir: no PG_VERSION');
+      return out;
+    });
+    unpacked.set(dump, got);
+  }
+  return got;
+}
+
+/**
+ * PGlite's in-memory file system with a copy of a dump's files in place before PostgreSQL starts:
+ * what loadDataDir does, without unpacking the archive again for every database (~0.3 s of CPU).
+ */
+class CopyFS extends MemoryFS {
+  readonly #files: DumpEntry[];
+  constructor(files: DumpEntry[]) {
+    super();
+    this.#files = files;
+  }
+  override async init(...args: Parameters<MemoryFS['init']>): ReturnType<MemoryFS['init']> {
+    const { emscriptenOpts } = await super.init(...args);
+    const fill = (mod: { FS: { mkdirTree(path: string): void; writeFile(path: string, data: Uint8Array): void } }) => {
+      const root = PGlite.paths.PGDATA;
+      mod.FS.mkdirTree(root);
+      // a copy of each file: the database writes to them
+      for (const f of this.#files) {
+        if (f.data) mod.FS.writeFile(`${root}/${f.path}`, f.data.slice());
+        else mod.FS.mkdirTree(`${root}/${f.path}`);
+      }
+    };
+    return { emscriptenOpts: { ...emscriptenOpts, preRun: [...(emscriptenOpts.preRun ?? []), fill] } };
+  }
+}
+
+/** Writes a dump's files into a new data dir, as PGlite's loadDataDir would through its file system. */
+function writeDump(files: DumpEntry[], dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  for (const f of files) {
+    const to = path.join(dataDir, f.path);
+    if (f.data) writeFileSync(to, f.data);
+    else mkdirSync(to, { recursive: true });
+  }
+}
+
+async function create(options: { dataDir?: string; fs?: MemoryFS }): Promise<PGlite> {
+  const pg = new PGlite({ ...options, ...(await loadEngine()), startParams, parsers: textParsers });
   await pg.waitReady;
   return pg;
 }
@@ -120,17 +201,21 @@ const pristine = () =>
   });
 
 /**
- * In-memory unless dataDir is given, which persists on disk. In memory: a clone of `from` (a
- * dump of another in-memory database, see dumpPglite), else of a pristine one.
+ * In-memory unless dataDir is given, which persists on disk. A new database (in memory, or a data
+ * dir without PG_VERSION) starts as a clone of `from` (a dump of another database, see dumpPglite),
+ * else of a pristine one: for a new data dir PGlite itself runs initdb in memory and loads its dump
+ * into the folder, which is the same without initdb's cost. `from` is ignored for an existing data dir.
  */
 export async function openPglite(opts: { dataDir?: string; from?: Blob } = {}): Promise<Db> {
-  if (opts.dataDir) return wrap(await create({ dataDir: opts.dataDir }));
-  return wrap(await create({ loadDataDir: opts.from ?? (await pristine()) }));
+  const files = async () => entries(opts.from ?? (await pristine()));
+  if (!opts.dataDir) return wrap(await create({ fs: new CopyFS(await files()) }));
+  if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) writeDump(await files(), opts.dataDir);
+  return wrap(await create({ dataDir: opts.dataDir }));
 }
 
 /** A new in-memory database after prepare(db), dumped for openPglite({ from }). */
 export async function dumpPglite(prepare: (db: Db) => Promise<void>): Promise<Blob> {
-  const pg = await create({ loadDataDir: await pristine() });
+  const pg = await create({ fs: new CopyFS(await entries(await pristine())) });
   try {
     await prepare(wrap(pg));
     // Flushed to the data files, so that each clone starts without replaying WAL.

@@ -8,7 +8,7 @@ import { archivePartition, manifestSchema } from '../src/archive.ts';
 import { openTarget, type Target } from '../src/connect.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
-import { freshDb, itServer, target } from '../harness/testing.ts';
+import { freshDb, installedFolder, itServer, target } from '../harness/testing.ts';
 import { cli, type CliRun } from './support.ts';
 
 const dirs: string[] = [];
@@ -27,7 +27,7 @@ type Workspace = { args: string[]; target: Target; sql: <T>(fn: (db: Db) => Prom
 async function workspace(): Promise<Workspace> {
   if (target === 'pglite') {
     const dir = tempDir('partkeeper-archive-db-');
-    expect((await cli('apply', '--pglite', dir)).code).toBe(0);
+    await installedFolder(dir);
     // PGlite keeps one process per data dir: open it only between commands
     const sql = async <T>(fn: (db: Db) => Promise<T>) => {
       const db = await openPglite({ dataDir: dir });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
-import { applyBundle, freshDb, target } from '../harness/testing.ts';
+import { freshDb, installedFolder, target } from '../harness/testing.ts';
 import { cli } from './support.ts';
 
 const dirs: string[] = [];
@@ -32,11 +32,8 @@ async function workspace(): Promise<{ args: string[]; sql: <T>(fn: (db: Db) => P
         await db.close();
       }
     };
-    await sql(async (db) => {
-      await db.exec('set partkeeper.create_reference_table = off');
-      await applyBundle(db);
-      await db.exec(table);
-    });
+    await installedFolder(dir);
+    await sql((db) => db.exec(table));
     return { args: ['--pglite', dir], sql };
   }
   const db = await freshDb();
