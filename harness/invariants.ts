@@ -99,7 +99,12 @@ export interface Violation {
   details?: unknown;
 }
 
-/** A run that has caught up: it completed, created nothing, and no lock stopped it (warning code lock_timeout). */
+/**
+ * A run that has caught up: it completed, created nothing, and no lock stopped it (warning code
+ * lock_timeout). The checker's own notion, on purpose, not maintain_table()'s `complete`: the oracle
+ * does not take the engine's word for when the engine's guarantees must hold. settledSql is the same
+ * rule as a SQL condition; test/invariants.test.ts checks that both agree.
+ */
 export function isSettled(run: MaintenanceResult | undefined): boolean {
   if (!run || (run.status !== 'ok' && run.status !== 'warning')) return false;
   return (isMaintenanceRun(run) ? run.created : []).length === 0 && !run.warnings.some((w) => w.code === 'lock_timeout');
@@ -525,14 +530,21 @@ export async function catchUp(db: Db, table: string, limit = 50): Promise<{ run:
   };
 }
 
+/**
+ * isSettled as a SQL condition on the maintenance result `r` (a jsonb expression), for repro scripts,
+ * which run without this module.
+ */
+export const settledSql = (r: string) =>
+  `coalesce(${r} ->> 'status' in ('ok', 'warning') and coalesce(jsonb_array_length(${r} -> 'created'), 0) = 0
+              and not exists (select from jsonb_array_elements(${r} -> 'warnings') w where w ->> 'code' = 'lock_timeout'), false)`;
+
 /** The same catch-up as one SQL statement, for repro scripts. */
 export const catchUpSql = (table: string, limit = 50) => `do $$
 declare r jsonb;
 begin
     for i in 1..${limit} loop
         r := partkeeper.maintain_table('${table}'::regclass);
-        exit when r ->> 'status' in ('ok', 'warning') and jsonb_array_length(r -> 'created') = 0
-              and not exists (select from jsonb_array_elements(r -> 'warnings') w where w ->> 'code' = 'lock_timeout');
+        exit when ${settledSql('r')};
     end loop;
 end $$`;
 

@@ -1,10 +1,19 @@
 // The invariant checks themselves: each one holds on a healthy table and fires on a state crafted to
 // break it (by hand, behind partkeeper's back), so a green simulation means something.
 import { describe, expect, it } from 'vitest';
-import { isMaintenanceRun, type MaintenanceRun } from '../src/contracts.ts';
+import { isMaintenanceRun, type MaintenanceResult, type MaintenanceRun } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { parseInstant } from '../harness/instant.ts';
-import { catchUp, Checker, Ledger, partitionViolations, type InvariantId, type PartitionFact } from '../harness/invariants.ts';
+import {
+  catchUp,
+  Checker,
+  isSettled,
+  Ledger,
+  partitionViolations,
+  settledSql,
+  type InvariantId,
+  type PartitionFact,
+} from '../harness/invariants.ts';
 import { freshDb, setClock, target } from '../harness/testing.ts';
 import { createSql, insertSql, replay, type Entry } from '../harness/simulate/index.ts';
 
@@ -181,6 +190,30 @@ describe(`invariant checks (${target})`, () => {
       invariant: 'statements-succeed',
       message: expect.stringMatching(/failed: PK006 range .* overlaps partition public.by_hand \[2025-12-01 08:00/),
     });
+  });
+
+  it('a settled run: isSettled and its SQL form for repro scripts agree, on real results and edge cases', async () => {
+    const { db, run } = await healthy();
+    const created = { partition: 'p', lower: '2025-12-01 00:00:00+00', upper: '2026-01-01 00:00:00+00' };
+    const results: unknown[] = [
+      run,
+      { ...run, created: [created] },
+      { ...run, status: 'warning', warnings: [{ code: 'lock_timeout', message: 'm' }] },
+      { ...run, status: 'warning', warnings: [{ code: 'deferred', message: 'm' }] },
+      { ...run, status: 'failed' },
+      { table: T, status: 'busy', complete: false, clock: run.clock, warnings: [] },
+      { table: T, status: 'skipped', complete: true, reason: 'standby' },
+      { table: T, status: 'ok', warnings: [] },
+    ];
+    const seen = [];
+    for (const r of results) {
+      const { settled } = await db.one<{ settled: boolean }>(`select ${settledSql('$1::jsonb')} as settled`, [JSON.stringify(r)]);
+      expect({ r, settled }).toEqual({ r, settled: isSettled(r as MaintenanceResult) });
+      seen.push(settled);
+    }
+    // both outcomes occur, so the comparison can fail either way
+    expect(seen).toContain(true);
+    expect(seen).toContain(false);
   });
 
   it('maintenance-settles: a maintain_table that always claims to create never settles', async () => {
