@@ -9,7 +9,7 @@ import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { openPostgres } from '../src/postgres.ts';
 import { freshDb, itServer, repoRoot, target } from '../harness/testing.ts';
-import { cli } from './support.ts';
+import { cli } from '../harness/support.ts';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -4,7 +4,7 @@
 // long wait at the swap) and a backend killed inside every step, then the step run again.
 import { describe, expect, it } from 'vitest';
 import { bundleScript, expectSqlState, freshDb, itServer, type Db, type TestDb } from '../harness/testing.ts';
-import { cli, health, withRoles } from './support.ts';
+import { cli, health, withRoles } from '../harness/support.ts';
 
 const json = async <T = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<T> =>
   (await db.one<{ r: T }>(sql, params)).r;

@@ -5,7 +5,17 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { maintenanceResult } from '../harness/invariants.ts';
 import { applyBundle, bundleScript, type Db, expectSqlState, freshDb, itServer, repoRoot, setClock } from '../harness/testing.ts';
-import { asRole, cli, createOriginalTable, fingerprint, health, partitions, rowsByPartition, status, withRoles } from './support.ts';
+import {
+  asRole,
+  cli,
+  createOriginalTable,
+  fingerprint,
+  health,
+  partitions,
+  rowsByPartition,
+  status,
+  withRoles,
+} from '../harness/support.ts';
 
 describe('fresh install', () => {
   it('creates the reference table, registers it and gives it a DEFAULT partition, with no trigger anywhere', async () => {

@@ -32,8 +32,8 @@ import { maintenanceResultSchema } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { applyBundle, freshDb, hasPgCron, itServer, repoRoot, target } from '../harness/testing.ts';
-import { runChild } from './child.ts';
-import { createOriginalTable } from './support.ts';
+import { runChild } from '../harness/child.ts';
+import { createOriginalTable } from '../harness/support.ts';
 
 type Block = { line: number; lang: string; code: string; marks: string[]; skip?: string; heading: string };
 

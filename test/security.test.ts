@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
 import { maintenanceResult } from '../harness/invariants.ts';
-import { defaultRows, fingerprint, health, maintain, partitions, rowsByPartition, status, withRoles } from './support.ts';
+import { defaultRows, fingerprint, health, maintain, partitions, rowsByPartition, status, withRoles } from '../harness/support.ts';
 
 /** The functions partkeeper installs: everything in its schema and the three public wrappers. */
 const OURS = `(p.pronamespace = 'partkeeper'::regnamespace

@@ -15,7 +15,7 @@ import { setClock } from '../../harness/clock.ts';
 import { citusDb, coordinatorAdmin, describeCitus, onWorkers, type CitusDb } from '../../harness/citus.ts';
 import { random } from '../../harness/simulate/index.ts';
 import type { Status } from '../../src/contracts.ts';
-import { cli, codes, health, maintain, partitions, status } from '../support.ts';
+import { cli, codes, health, maintain, partitions, status } from '../../harness/support.ts';
 
 const run = promisify(execFile);
 const PSQL = '/usr/lib/postgresql/15/bin/psql';
