@@ -86,19 +86,6 @@ function ioError(e: unknown, what?: string): unknown {
   return what ? new ArchiveError(`${what}: ${(e as Error).message}`) : e;
 }
 
-/** BEGIN ... COMMIT; on failure ROLLBACK (which fails harmlessly on a session a COPY left unusable). */
-async function inTransaction<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-  await db.exec('begin');
-  try {
-    const result = await fn();
-    await db.exec('commit');
-    return result;
-  } catch (e) {
-    await db.exec('rollback').catch(() => {});
-    throw e;
-  }
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Checksums, row counts, progress                                                            */
 /* ------------------------------------------------------------------------------------------ */
@@ -318,7 +305,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
 
   let placed = false;
   try {
-    return await inTransaction(db, async () => {
+    return await db.transaction(async () => {
       await db.exec(COPY_SETTINGS);
       await db.query('select partkeeper.table_info($1::regclass)', [p.parent]);
       const bounds = await db.query<{ lower: string; upper: string }>(
@@ -492,7 +479,7 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
   const progress = opts.progress ?? new Progress(false);
 
   try {
-    return await inTransaction(db, async () => {
+    return await db.transaction(async () => {
       await db.exec(COPY_SETTINGS);
       let target: string;
       let parent: string | undefined;
