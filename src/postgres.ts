@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
+import pg, { escapeIdentifier } from 'pg';
 import pgPass from 'pgpass';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DbError, Session, TEXT_ARRAY_OIDS, textParsers, toNotice, type Db, type Notice } from './db.ts';
@@ -132,7 +132,7 @@ export function withDatabase(url: string, database: string): string {
 /** Terminates the database's sessions (tests' leftovers, pg_cron workers) and drops it with its cron jobs. */
 export async function dropDatabase(a: Db, name: string): Promise<void> {
   // WITH (FORCE) is pg_terminate_backend on every session of that database, then the drop.
-  await a.exec(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+  await a.exec(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
   // pg_cron keeps jobs for other databases in its own database; left there they fail every run.
   const [cron] = await a.query<{ ok: boolean }>(`select to_regclass('cron.job') is not null as ok`);
   if (cron?.ok) await a.query('delete from cron.job where database = $1', [name]);

@@ -1,4 +1,5 @@
 // Privileges, SECURITY DEFINER hygiene, hostile and wrong input, long names.
+import { escapeLiteral } from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
@@ -264,7 +265,7 @@ describe('bad input gets its own SQLSTATE and changes nothing', () => {
     `select * from partkeeper.partition_bounds(NAME)`,
     `select * from partkeeper.expired_partitions(NAME)`,
   ];
-  const literal = (name: string | null) => (name === null ? 'null' : `'${name.replace(/'/g, "''")}'`);
+  const literal = (name: string | null) => (name === null ? 'null' : escapeLiteral(name));
   // a table whose name is the longest PostgreSQL keeps: a longer name given must not reach it
   const LONGEST = `l${'o'.repeat(61)}g`;
 

@@ -2,11 +2,12 @@
 // design's table and partitions (when the scenario starts from that history), the install, the
 // table's settings and the roles.
 import { randomBytes } from 'node:crypto';
+import { escapeLiteral } from 'pg';
 import type { Db } from '../../src/db.ts';
 import { DbError } from '../../src/db.ts';
 import { addDuration, parseInstant, type Micros } from '../instant.ts';
 import { US, type Ledger, type LedgerRow } from '../invariants.ts';
-import { insertSql, literal } from './journal.ts';
+import { insertSql } from './journal.ts';
 import { ScenarioError, type Scenario } from './scenario.ts';
 import { ORIGINAL_INDEX_DDL, ORIGINAL_MONTHS, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from '../original.ts';
 
@@ -42,7 +43,7 @@ function originalHistory(ledger: Ledger): SetupItem[] {
 function settings(s: Scenario): string | undefined {
   const entries = Object.entries(s.table);
   if (entries.length === 0) return undefined;
-  const args = entries.map(([k, v]) => `p_${k} => ${typeof v === 'number' ? v : literal(String(v))}`);
+  const args = entries.map(([k, v]) => `p_${k} => ${typeof v === 'number' ? v : escapeLiteral(String(v))}`);
   return `select partkeeper.configure('${TABLE}', ${args.join(', ')})`;
 }
 
