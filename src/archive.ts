@@ -21,7 +21,7 @@ import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { instantSchema, issueLines } from './contracts.ts';
 import { DbError, type CopySource, type Db } from './db.ts';
-import { size } from './format.ts';
+import { number, size } from './format.ts';
 
 export const ARCHIVE_FORMAT = 'partkeeper-archive/1';
 
@@ -167,7 +167,6 @@ export class Progress {
   }
 }
 
-const number = (n: number) => n.toLocaleString('en-US');
 const rowsLine = (label: string, done: number, total: number, extra = '') =>
   `${label}: ${total ? `${Math.min(100, Math.floor((done / total) * 100))}% ` : ''}${number(done)}/${number(total)} rows${extra}`;
 
