@@ -14,7 +14,7 @@ import { openPostgres } from '../../src/postgres.ts';
 import { setClock } from '../../harness/clock.ts';
 import { citusDb, coordinatorAdmin, describeCitus, onWorkers, type CitusDb } from '../../harness/citus.ts';
 import { random } from '../../harness/simulate/index.ts';
-import type { Status } from '../../src/contracts.ts';
+import { healthSchema, parseContract, type Status } from '../../src/contracts.ts';
 import { cli, codes, health, maintain, partitions, status } from '../../harness/support.ts';
 
 const run = promisify(execFile);
@@ -215,11 +215,12 @@ describeCitus('partkeeper on a Citus coordinator (table distributed by room_id)'
     // a partition over the size limit is found by its shards' bytes: the limit is what an empty one takes
     const empty = tableStatus(s).partitions.find((p) => p.partition === 'public.livechat_messages_2025_10')!;
     expect(empty.bytes).toBeLessThan(sept.bytes);
-    const small = await db.one<{ h: { checks: { check: string; message: string }[] } }>(
-      `select partkeeper.health(p_max_partition_bytes => $1) as h`,
-      [empty.bytes],
+    const small = parseContract(
+      healthSchema,
+      (await db.one<{ h: unknown }>(`select partkeeper.health(p_max_partition_bytes => $1) as h`, [empty.bytes])).h,
+      'partkeeper.health(p_max_partition_bytes)',
     );
-    expect(small.h.checks.filter((c) => c.check === 'partition_size').map((c) => c.message.split(' ')[0])).toEqual([
+    expect(small.checks.filter((c) => c.check === 'partition_size').map((c) => c.message.split(' ')[0])).toEqual([
       'public.livechat_messages_2025_09',
     ]);
   });
