@@ -13,6 +13,7 @@ import { DbError, type Db } from '../../src/db.ts';
 import { openPostgres } from '../../src/postgres.ts';
 import { setClock } from '../../harness/clock.ts';
 import { citusDb, coordinatorAdmin, describeCitus, onWorkers, type CitusDb } from '../../harness/citus.ts';
+import { livechatTableDdl } from '../../harness/original.ts';
 import { random } from '../../harness/simulate/index.ts';
 import { healthSchema, parseContract, type Status } from '../../src/contracts.ts';
 import { cli, codes, health, maintain, partitions, status } from '../../harness/support.ts';
@@ -27,14 +28,7 @@ afterAll(() => {
 
 /** The DBA's table: distributed by room_id, so the primary key includes room_id. */
 const TABLE_DDL = `
-  create table public.livechat_messages (
-      id          bigint generated always as identity,
-      room_id     bigint not null,
-      sender_id   bigint not null,
-      body        text not null,
-      created_at  timestamptz not null default now(),
-      primary key (room_id, id, created_at)
-  ) partition by range (created_at);
+  ${livechatTableDdl('public.livechat_messages', { primaryKey: 'room_id, id, created_at' })};
   create index livechat_messages_room_recent_idx on public.livechat_messages (room_id, created_at desc);
   select create_distributed_table('public.livechat_messages', 'room_id');`;
 
