@@ -96,6 +96,12 @@ export async function runSetup(db: Db, items: readonly SetupItem[], install: (db
   }
 }
 
+/**
+ * Drops the scenario's roles (none: does nothing): resets the session's role, gives what the owner
+ * role owns to the role that connected, then drops whatever the three roles still own or were granted
+ * in this database, and the roles. Throws DbError when they own objects in another database or the
+ * connected role may not drop them; the simulator ignores that at its end, after a failure.
+ */
 export async function dropRoles(db: Db, roles: Roles | undefined): Promise<void> {
   if (!roles) return;
   await db.exec('reset role');
