@@ -26,7 +26,7 @@ const types = {
  * server answers (ECONNREFUSED, the timeout). Once the connection is lost, every later call throws
  * the reason as a DbError (the server's FATAL, else 08006). Takes no lock.
  */
-export async function openPostgres(url?: string, applicationName = 'partkeeper-harness'): Promise<Db> {
+export async function openPostgres(url?: string, applicationName = 'partkeeper'): Promise<Db> {
   // Without a URL, node-postgres reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD like libpq.
   const client = new pg.Client({
     ...(url ? { connectionString: url } : {}),
