@@ -568,7 +568,8 @@ function writers(db: TestDb, n: number) {
 }
 
 describe('converting under load, and after killed backends [server]', () => {
-  // 200,000 rows keep this test within the suite's time; the 5M-row run is in bench/conversion.ts
+  // 200,000 rows: the fill takes forty batches of 5,000 while the writers write, so every
+  // step meets concurrent changes; a conversion of 5M rows is measured in bench/conversion.ts
   itServer(
     'writers insert, update and delete throughout: no failed statement, the result equal row by row, no long wait at the swap',
     async () => {
