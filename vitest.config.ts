@@ -19,7 +19,7 @@ export default defineConfig({
     // Vitest's default, one worker fewer than cores, runs one file at a time on two cores. A file
     // often waits (on its server's backends, a child process, pg_cron's next minute), so one worker
     // more than cores keeps every core busy. The files share one server: each uses databases and
-    // roles of its own (harness/testing.ts, withRoles in test/support.ts).
+    // roles of its own (harness/testing.ts, withRoles in harness/support.ts).
     maxWorkers: availableParallelism() + 1,
     sequence: { sequencer: SlowestFirst },
     testTimeout: 30_000,

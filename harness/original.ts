@@ -9,11 +9,12 @@ export const ORIGINAL_MONTHS = ['2025-04', '2025-05', '2025-06', '2025-07', '202
  * The livechat_messages shape (sql/tables/livechat_messages.sql is the product's definition), as
  * CREATE TABLE for `table`: the one TypeScript copy of it, for the original design's table, the
  * tests' and the benchmarks' tables of that shape, and their plain variants. Defaults: partitioned
- * by range on created_at with primary key (id, created_at), as the original design has it.
+ * by range on created_at with primary key (id, created_at), as the original design has it; a plain
+ * table's key is (id). `primaryKey` is the key's column list (`'room_id, id, created_at'`), null for none.
  */
 export function livechatTableDdl(
   table: string,
-  opts: { partitioned?: boolean; primaryKey?: 'id' | 'id, created_at' | null; identity?: boolean; constraints?: boolean } = {},
+  opts: { partitioned?: boolean; primaryKey?: string | null; identity?: boolean; constraints?: boolean } = {},
 ): string {
   const partitioned = opts.partitioned ?? true;
   const primaryKey = opts.primaryKey === undefined ? (partitioned ? 'id, created_at' : 'id') : opts.primaryKey;

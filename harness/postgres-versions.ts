@@ -27,6 +27,7 @@ export function npmRoot(): string {
   return process.env.PARTKEEPER_PG_ROOT ?? '/opt/partkeeper-pg';
 }
 
+/** Where the tests get PostgreSQL `major` (a Debian package or an npm build); throws Error, naming the choices, for a version not tested. */
 export function sourceOf(major: number): Source {
   const source = VERSIONS[major];
   if (!source) {

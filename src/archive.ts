@@ -21,7 +21,7 @@ import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { instantSchema, issueLines } from './contracts.ts';
 import { DbError, type CopySource, type Db } from './db.ts';
-import { size } from './format.ts';
+import { number, size } from './format.ts';
 
 export const ARCHIVE_FORMAT = 'partkeeper-archive/1';
 
@@ -84,19 +84,6 @@ const COPY_OPTIONS = `(format text, encoding 'UTF8')`;
 function ioError(e: unknown, what?: string): unknown {
   if (!(e as { syscall?: unknown })?.syscall) return DbError.from(e);
   return what ? new ArchiveError(`${what}: ${(e as Error).message}`) : e;
-}
-
-/** BEGIN ... COMMIT; on failure ROLLBACK (which fails harmlessly on a session a COPY left unusable). */
-async function inTransaction<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-  await db.exec('begin');
-  try {
-    const result = await fn();
-    await db.exec('commit');
-    return result;
-  } catch (e) {
-    await db.exec('rollback').catch(() => {});
-    throw e;
-  }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -180,7 +167,6 @@ export class Progress {
   }
 }
 
-const number = (n: number) => n.toLocaleString('en-US');
 const rowsLine = (label: string, done: number, total: number, extra = '') =>
   `${label}: ${total ? `${Math.min(100, Math.floor((done / total) * 100))}% ` : ''}${number(done)}/${number(total)} rows${extra}`;
 
@@ -318,7 +304,7 @@ export async function archivePartition(db: Db, partition: string, opts: ArchiveO
 
   let placed = false;
   try {
-    return await inTransaction(db, async () => {
+    return await db.transaction(async () => {
       await db.exec(COPY_SETTINGS);
       await db.query('select partkeeper.table_info($1::regclass)', [p.parent]);
       const bounds = await db.query<{ lower: string; upper: string }>(
@@ -492,7 +478,7 @@ export async function restoreArchive(db: Db, manifestFile: string, opts: Restore
   const progress = opts.progress ?? new Progress(false);
 
   try {
-    return await inTransaction(db, async () => {
+    return await db.transaction(async () => {
       await db.exec(COPY_SETTINGS);
       let target: string;
       let parent: string | undefined;

@@ -15,6 +15,10 @@ function findRoot(dir: string): string {
     if (path.dirname(d) === d) throw new Error(`sql/install.sql not found above ${dir}`);
   }
 }
+/**
+ * The manifest, relative to the package root: every SQL file of the install in the order psql runs
+ * it (`\ir` lines). bundleScript() and manifestFiles() read it; it is also what a DBA runs with psql.
+ */
 export const MANIFEST = 'sql/install.sql';
 
 // psql's include-relative, long or short form, path optionally single-quoted.
@@ -65,7 +69,18 @@ export function bundleScript(root = repoRoot, manifest = MANIFEST): string {
   return render(expand(root, manifest, []));
 }
 
-/** Installs the current bundle the way psql-less environments do. */
+/**
+ * Installs or upgrades partkeeper in `db`'s database from the files under `root`, as psql would run
+ * the manifest, for environments without psql (PGlite, the command line's `apply`): the expanded
+ * script is sent as one simple-protocol script. The manifest's own BEGIN/COMMIT make it one
+ * transaction: it completes or changes nothing, so call it outside `db.transaction()`. It waits for
+ * the install advisory lock, so installs into one database run one after the other, and takes the
+ * locks of its DDL (ACCESS EXCLUSIVE on partkeeper's own tables a migration changes; SHARE UPDATE
+ * EXCLUSIVE on a registered table whose partitions it makes). Throws Error when the manifest names a
+ * missing file, includes itself or holds another psql meta-command (before anything is sent), and
+ * DbError from the failing statement: PK009 when the role lacks the rights install needs, PK001 for
+ * a bad partkeeper.* setting. Idempotent: applying it again upgrades in place.
+ */
 export async function applyBundle(db: Db, root = repoRoot): Promise<void> {
   await db.exec(bundleScript(root));
 }

@@ -7,6 +7,11 @@ import { EXIT, UsageError, type Command, type Context } from './command.ts';
 import { DbError, type Db } from './db.ts';
 import { errorOutput } from './outputs.ts';
 
+/**
+ * The commands by the name typed after `partkeeper`, each loaded only when run: a command's
+ * dependencies (the simulator, the exporter's HTTP server, COPY streams) cost nothing to the others.
+ * The loader resolves to the Command (options, usage, run); it rejects only if the module cannot load.
+ */
 export const commands: Record<string, () => Promise<Command>> = {
   apply: async () => (await import('./commands/apply.ts')).apply,
   uninstall: async () => (await import('./commands/uninstall.ts')).uninstall,

@@ -115,6 +115,14 @@ export interface Driver {
   close(): Promise<void>;
 }
 
+/**
+ * The Db both backends share, over a Driver. Wraps every driver error with a SQLSTATE as a DbError;
+ * records notices in `notices`; tracks transaction depth so that transaction() nests with savepoints
+ * (pk_sp_1, ...) and a failed exec() outside one is rolled back, leaving the session usable (PGlite's
+ * single connection would otherwise stay aborted). Not safe for concurrent use: one statement at a
+ * time, as on one connection. After close() (which may be called again), query(), one(), exec() and
+ * transaction() throw Error. Takes no lock of its own.
+ */
 export class Session implements Db {
   readonly notices: Notice[] = [];
   #depth = 0;

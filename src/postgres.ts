@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
+import pg, { escapeIdentifier } from 'pg';
 import pgPass from 'pgpass';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DbError, Session, TEXT_ARRAY_OIDS, textParsers, toNotice, type Db, type Notice } from './db.ts';
@@ -16,10 +16,17 @@ const types = {
 };
 
 /**
- * One pg.Client, not a pool: session state (SET partkeeper.now, temp tables,
- * advisory locks) must stick to the connection the test holds.
+ * A Db over one connection to the server at `url` (a postgres:// URL; without one, PGHOST, PGPORT,
+ * PGDATABASE, PGUSER and PGPASSWORD as libpq reads them, then ~/.pgpass when the server asks for a
+ * password). One pg.Client, not a pool: session state (SET partkeeper.now, roles, temp tables,
+ * advisory locks) must stay on the connection its caller holds. `applicationName` is what
+ * pg_stat_activity shows. The connect timeout is the URL's connect_timeout, else PGCONNECT_TIMEOUT,
+ * else 30 seconds (at least 2). Throws DbError with the server's SQLSTATE when the server refuses the
+ * session (28P01 a wrong or missing password, 3D000 no such database), the driver's Error when no
+ * server answers (ECONNREFUSED, the timeout). Once the connection is lost, every later call throws
+ * the reason as a DbError (the server's FATAL, else 08006). Takes no lock.
  */
-export async function openPostgres(url?: string, applicationName = 'partkeeper-harness'): Promise<Db> {
+export async function openPostgres(url?: string, applicationName = 'partkeeper'): Promise<Db> {
   // Without a URL, node-postgres reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD like libpq.
   const client = new pg.Client({
     ...(url ? { connectionString: url } : {}),
@@ -132,7 +139,7 @@ export function withDatabase(url: string, database: string): string {
 /** Terminates the database's sessions (tests' leftovers, pg_cron workers) and drops it with its cron jobs. */
 export async function dropDatabase(a: Db, name: string): Promise<void> {
   // WITH (FORCE) is pg_terminate_backend on every session of that database, then the drop.
-  await a.exec(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+  await a.exec(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
   // pg_cron keeps jobs for other databases in its own database; left there they fail every run.
   const [cron] = await a.query<{ ok: boolean }>(`select to_regclass('cron.job') is not null as ok`);
   if (cron?.ok) await a.query('delete from cron.job where database = $1', [name]);

@@ -9,7 +9,7 @@ import { openTarget, type Target } from '../src/connect.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { freshDb, installedFolder, itServer, target } from '../harness/testing.ts';
-import { cli, type CliRun } from './support.ts';
+import { cli, type CliRun } from '../harness/support.ts';
 
 const dirs: string[] = [];
 afterAll(() => {

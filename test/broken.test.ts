@@ -6,7 +6,7 @@ import type { Db } from '../src/db.ts';
 import type { InvariantId } from '../harness/invariants.ts';
 import { applyBundle, freshDb, target } from '../harness/testing.ts';
 import { parseScenario, simulate, type SimulationReport } from '../harness/simulate/index.ts';
-import { describeFailure, newTally, play, SequenceFailed, sequenceArb } from './property-model.ts';
+import { describeFailure, newTally, play, SequenceFailed, sequenceArb } from '../harness/property-model.ts';
 
 /** Bounds computed in the session's TimeZone, as the original design's scripts did. */
 const SESSION_ZONE_BOUNDS = `

@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { maintainOutputSchema, statusOutputSchema } from '../src/outputs.ts';
+import { doctorOutputSchema, maintainOutputSchema, statusOutputSchema } from '../src/outputs.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { openPostgres } from '../src/postgres.ts';
 import { freshDb, itServer, repoRoot, target } from '../harness/testing.ts';
-import { cli } from './support.ts';
+import { cli } from '../harness/support.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -134,7 +134,7 @@ describe('partkeeper command line', () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/\[FAIL\] default_partition public\.livechat_messages: no DEFAULT partition/);
     expect(broken.stdout).toMatch(/fix: SELECT partkeeper\.maintain_table\('public\.livechat_messages'\); re-creates it\./);
-    const json = JSON.parse((await cli('doctor', ...w.args, '--json')).stdout) as { status: string };
+    const json = doctorOutputSchema.parse(JSON.parse((await cli('doctor', ...w.args, '--json')).stdout));
     expect(json.status).toBe('error');
   }, 60_000);
 

@@ -6,7 +6,7 @@ import { parseInstant } from '../harness/instant.ts';
 import { catchUp, Checker, Ledger } from '../harness/invariants.ts';
 import { insertSql, random } from '../harness/simulate/index.ts';
 import { DbError, describeServer, expectSqlState, freshDb, itServer, setClock, type TestDb } from '../harness/testing.ts';
-import { codes, defaultRows, maintain, maintainResult, settle, waitForLockWait } from './support.ts';
+import { codes, defaultRows, maintain, maintainResult, settle, waitForLockWait } from '../harness/support.ts';
 
 describeServer('concurrent sessions (PostgreSQL server)', () => {
   itServer(

@@ -1,6 +1,6 @@
 // The schemas of src/contracts.ts against what the SQL really returns: every shape of
 // maintain_table() produced on purpose, then maintain_all(), run_maintenance(), status() and
-// health(), each parsed by its schema (the helpers of support.ts parse). And real results broken on
+// health(), each parsed by its schema (the helpers of harness/support.ts parse). And real results broken on
 // purpose, which the schemas must refuse naming the field: a green parse means something only if a
 // wrong one can fail.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ import {
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { freshDb, itServer, setClock, target } from '../harness/testing.ts';
-import { cli, health, maintain, maintainAll, maintainResult, runMaintenance, status } from './support.ts';
+import { cli, health, maintain, maintainAll, maintainResult, runMaintenance, status } from '../harness/support.ts';
 
 const T = 'livechat_messages';
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { freshDb, installedFolder, target } from '../harness/testing.ts';
-import { cli } from './support.ts';
+import { cli } from '../harness/support.ts';
 
 const dirs: string[] = [];
 afterAll(() => {

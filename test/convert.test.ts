@@ -4,7 +4,7 @@
 // long wait at the swap) and a backend killed inside every step, then the step run again.
 import { describe, expect, it } from 'vitest';
 import { bundleScript, expectSqlState, freshDb, itServer, type Db, type TestDb } from '../harness/testing.ts';
-import { cli, health, withRoles } from './support.ts';
+import { cli, health, withRoles } from '../harness/support.ts';
 
 const json = async <T = Record<string, unknown>>(db: Db, sql: string, params: unknown[] = []): Promise<T> =>
   (await db.one<{ r: T }>(sql, params)).r;
@@ -568,7 +568,8 @@ function writers(db: TestDb, n: number) {
 }
 
 describe('converting under load, and after killed backends [server]', () => {
-  // 200,000 rows keep this test within the suite's time; the 5M-row run is in bench/conversion.ts
+  // 200,000 rows: the fill takes forty batches of 5,000 while the writers write, so every
+  // step meets concurrent changes; a conversion of 5M rows is measured in bench/conversion.ts
   itServer(
     'writers insert, update and delete throughout: no failed statement, the result equal row by row, no long wait at the swap',
     async () => {

@@ -5,7 +5,7 @@ import type { Db } from '../src/db.ts';
 import { openPostgres } from '../src/postgres.ts';
 import { startServer, type Server } from '../harness/server.ts';
 import { applyBundle, expectSqlState, freshDb, hasPgCron, target } from '../harness/testing.ts';
-import { health, status } from './support.ts';
+import { health, status } from '../harness/support.ts';
 
 type Job = { jobname: string; schedule: string; command: string; database: string; active: boolean };
 

@@ -8,7 +8,7 @@ import { startExporter } from '../src/commands/exporter.ts';
 import { metricsSchema, parseContract, type Metrics } from '../src/contracts.ts';
 import { PartkeeperMetrics, readSnapshot } from '../src/metrics.ts';
 import { freshDb, itServer, repoRoot, setClock, type Db } from '../harness/testing.ts';
-import { maintain, maintainAll, maintainResult, withRoles } from './support.ts';
+import { maintain, maintainAll, maintainResult, withRoles } from '../harness/support.ts';
 
 const T = 'public.livechat_messages';
 

@@ -10,7 +10,7 @@ import { openPostgres } from '../src/postgres.ts';
 import { startServer } from '../harness/server.ts';
 import { insertSql, random } from '../harness/simulate/index.ts';
 import { applyBundle, describeServer, expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { asRole, defaultRows, settle, waitForLockWait } from './support.ts';
+import { asRole, defaultRows, settle, waitForLockWait } from '../harness/support.ts';
 
 const T = 'livechat_messages';
 const run = (db: Db) => maintenanceResult(db, maintainSql(T));

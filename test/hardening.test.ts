@@ -3,7 +3,7 @@
 // happens twice, settings that made every run fail, ranges made again after retention.
 import { describe, expect, it } from 'vitest';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, health, maintain, partitions, runMaintenance, status, withRoles } from './support.ts';
+import { codes, defaultRows, health, maintain, partitions, runMaintenance, status, withRoles } from '../harness/support.ts';
 
 const T = 'livechat_messages';
 

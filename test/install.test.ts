@@ -5,7 +5,17 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { maintenanceResult } from '../harness/invariants.ts';
 import { applyBundle, bundleScript, type Db, expectSqlState, freshDb, itServer, repoRoot, setClock } from '../harness/testing.ts';
-import { asRole, cli, createOriginalTable, fingerprint, health, partitions, rowsByPartition, status, withRoles } from './support.ts';
+import {
+  asRole,
+  cli,
+  createOriginalTable,
+  fingerprint,
+  health,
+  partitions,
+  rowsByPartition,
+  status,
+  withRoles,
+} from '../harness/support.ts';
 
 describe('fresh install', () => {
   it('creates the reference table, registers it and gives it a DEFAULT partition, with no trigger anywhere', async () => {
@@ -150,10 +160,10 @@ describe('upgrade from the previous release', () => {
       ).toEqual([]);
       await db.query(`select partkeeper.configure('livechat_messages', p_retention => '2 years')`);
       await db.exec(`set role ${maint}`);
-      const status = await db.one<{ s: { tables: { retention: { next_expiry: { partition: string } | null } }[] } }>(
-        `select partkeeper.status() as s`,
-      );
-      expect(status.s.tables[0]!.retention.next_expiry?.partition).toMatch(/^public\.livechat_messages_\d{4}_\d{2}$/);
+      expect((await status(db)).tables[0]).toMatchObject({
+        exists: true,
+        retention: { next_expiry: { partition: expect.stringMatching(/^public\.livechat_messages_\d{4}_\d{2}$/) } },
+      });
     } finally {
       await db.exec('reset role');
       await db.exec(`drop owned by ${maint}; drop role ${maint}`);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { gaps, maintain, misplacedRows, partitions } from './support.ts';
+import { gaps, maintain, misplacedRows, partitions } from '../harness/support.ts';
 
 async function eventsTable(db: Db, name: string, interval: string): Promise<void> {
   await db.exec(`create table ${name} (id bigint generated always as identity, at timestamptz not null) partition by range (at)`);

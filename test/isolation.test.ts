@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, fingerprint, health, maintain, maintainAll, partitions, status } from './support.ts';
+import { codes, defaultRows, fingerprint, health, maintain, maintainAll, partitions, status } from '../harness/support.ts';
 
 const T = 'livechat_messages';
 const months = async (db: Db) => (await partitions(db)).filter((p) => !p.is_default).map((p) => p.lower!.slice(0, 7));

@@ -13,7 +13,7 @@ import {
   partitions,
   rowsByPartition,
   runMaintenance,
-} from './support.ts';
+} from '../harness/support.ts';
 
 describe('inserts into months without a partition', () => {
   it('succeed, wait in DEFAULT, and maintenance places them and records the periods that stay', async () => {

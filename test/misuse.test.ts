@@ -9,7 +9,7 @@ import { commands, connection } from '../src/cli.ts';
 import { errorOutputSchema } from '../src/outputs.ts';
 import { openPglite } from '../src/pglite.ts';
 import { freshDb, target } from '../harness/testing.ts';
-import { runChild } from './child.ts';
+import { runChild } from '../harness/child.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { DbError, describeServer, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { codes, defaultRows, fingerprint, maintain, maintainResult, rowsByPartition, settle } from './support.ts';
+import { codes, defaultRows, fingerprint, maintain, maintainResult, rowsByPartition, settle } from '../harness/support.ts';
 
 const T = 'livechat_messages';
 

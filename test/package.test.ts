@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDb, repoRoot, target } from '../harness/testing.ts';
-import { runChild } from './child.ts';
+import { runChild } from '../harness/child.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'partkeeper-package-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { freshDb, target } from '../harness/testing.ts';
-import { SESSION_ZONES } from './property-model.ts';
-import { describeFailure, newTally, play, sequenceArb } from './property-model.ts';
+import { SESSION_ZONES } from '../harness/property-model.ts';
+import { describeFailure, newTally, play, sequenceArb } from '../harness/property-model.ts';
 
 const FIXED_SEED = 20250901;
 /** Many runs on PGlite, fewer on the server: the same sequences, a different engine underneath. */

@@ -2,7 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { describeServer, freshDb, itServer, repoRoot } from '../harness/testing.ts';
-import { createOriginalTable, fingerprint, partitions } from './support.ts';
+import { createOriginalTable, fingerprint, partitions } from '../harness/support.ts';
 
 function psql(url: string, ...args: string[]): string {
   return execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...args], {

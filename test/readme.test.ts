@@ -32,8 +32,9 @@ import { maintenanceResultSchema } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
 import { openPglite } from '../src/pglite.ts';
 import { applyBundle, freshDb, hasPgCron, itServer, repoRoot, target } from '../harness/testing.ts';
-import { runChild } from './child.ts';
-import { createOriginalTable } from './support.ts';
+import { runChild } from '../harness/child.ts';
+import { createOriginalTable } from '../harness/support.ts';
+import { livechatTableDdl } from '../harness/original.ts';
 
 type Block = { line: number; lang: string; code: string; marks: string[]; skip?: string; heading: string };
 
@@ -127,8 +128,7 @@ const fixtures: Record<string, (w: Workspace) => Promise<void>> = {
   /** a plain (non-partitioned) livechat_messages with rows of the last months; partkeeper not installed */
   'plain-table': (w) =>
     w.sql((db) =>
-      db.exec(`create table livechat_messages (id bigint generated always as identity primary key, room_id bigint not null,
-                 sender_id bigint not null, body text not null, created_at timestamptz not null default now());
+      db.exec(`${livechatTableDdl('livechat_messages', { partitioned: false })};
                insert into livechat_messages (room_id, sender_id, body, created_at)
                select n % 5, n % 7, 'message ' || n, now() - n * interval '7 hours' from generate_series(1, 2000) n`),
     ),

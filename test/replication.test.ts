@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { livechatTableDdl } from '../harness/original.ts';
 import { describeServer, freshDb, itServer, setClock, type TestDb } from '../harness/testing.ts';
-import { defaultRows, fingerprint, maintain } from './support.ts';
+import { defaultRows, fingerprint, maintain } from '../harness/support.ts';
 
 const T = 'livechat_messages';
 

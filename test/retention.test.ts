@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { archivePartition } from '../src/archive.ts';
 import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
-import { codes, health, maintain, partitions, status } from './support.ts';
+import { codes, health, maintain, partitions, status } from '../harness/support.ts';
 
 const months = async (db: Parameters<typeof partitions>[0]) =>
   (await partitions(db)).filter((p) => !p.is_default).map((p) => p.lower!.slice(0, 7));

@@ -1,7 +1,7 @@
-// The catalog after a fresh install, as a reviewed snapshot (test/__snapshots__/schema.txt): an
-// unintended change to the installed objects (a signature, a volatility, a SECURITY DEFINER, a
-// pinned search_path, a grant, a column, an index, a policy, a trigger) fails here, and an intended
-// one shows up in review as a diff of that file. Update it with `npx vitest run test/schema.test.ts -u`.
+// The catalog after a fresh install, as a snapshot (test/__snapshots__/schema.txt): the installed
+// objects a DBA relies on (signatures, volatility, SECURITY DEFINER, pinned search_path, grants,
+// columns, indexes, policies, triggers) are part of the product's contract, so any change to them
+// fails here until the snapshot is updated, and each one is recorded as a diff of that file. Update it with `npx vitest run test/schema.test.ts -u`.
 // Function bodies are not in it: they change with every fix; their contracts are tested elsewhere.
 import { describe, expect, it } from 'vitest';
 import { type Db, freshDb } from '../harness/testing.ts';

@@ -1,9 +1,10 @@
 // Privileges, SECURITY DEFINER hygiene, hostile and wrong input, long names.
+import { escapeLiteral } from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
 import { maintenanceResult } from '../harness/invariants.ts';
-import { defaultRows, fingerprint, health, maintain, partitions, rowsByPartition, status, withRoles } from './support.ts';
+import { defaultRows, fingerprint, health, maintain, partitions, rowsByPartition, status, withRoles } from '../harness/support.ts';
 
 /** The functions partkeeper installs: everything in its schema and the three public wrappers. */
 const OURS = `(p.pronamespace = 'partkeeper'::regnamespace
@@ -264,7 +265,7 @@ describe('bad input gets its own SQLSTATE and changes nothing', () => {
     `select * from partkeeper.partition_bounds(NAME)`,
     `select * from partkeeper.expired_partitions(NAME)`,
   ];
-  const literal = (name: string | null) => (name === null ? 'null' : `'${name.replace(/'/g, "''")}'`);
+  const literal = (name: string | null) => (name === null ? 'null' : escapeLiteral(name));
   // a table whose name is the longest PostgreSQL keeps: a longer name given must not reach it
   const LONGEST = `l${'o'.repeat(61)}g`;
 

@@ -17,7 +17,7 @@ import {
   simulate,
   type SimulationReport,
 } from '../harness/simulate/index.ts';
-import { cli } from './support.ts';
+import { cli } from '../harness/support.ts';
 
 // The other scenarios play with maintenance every simulated day instead of their own tick: their
 // events, not the tick, are what they test; the default scenario plays exactly as the command does.

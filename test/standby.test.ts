@@ -4,7 +4,7 @@ import type { Server } from '../harness/server.ts';
 import { openPostgres } from '../src/postgres.ts';
 import { maintenanceResult } from '../harness/invariants.ts';
 import { describeServer, expectSqlState, freshDb, itServer, setClock, startStandby } from '../harness/testing.ts';
-import { maintainAll } from './support.ts';
+import { maintainAll } from '../harness/support.ts';
 
 describeServer('on a hot standby (PostgreSQL server)', () => {
   let standby: Server | undefined;

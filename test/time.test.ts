@@ -1,7 +1,7 @@
 // Time: bounds never follow the session's TimeZone, the simulated clock, zones and key types.
 import { describe, expect, it } from 'vitest';
 import { expectSqlState, freshDb, setClock } from '../harness/testing.ts';
-import { gaps, maintain, partitions } from './support.ts';
+import { gaps, maintain, partitions } from '../harness/support.ts';
 
 const ZONES = ['UTC', 'America/Los_Angeles', 'Asia/Kolkata'];
 

@@ -1,6 +1,7 @@
 // What a simulation does, as SQL: every action is one statement run in a session whose TimeZone,
 // partkeeper.now and role are part of the action. The same entries run live, replay in minimisation
 // trials, and print as the repro script, so a repro is exactly what happened.
+import { escapeLiteral } from 'pg';
 import type { Db } from '../../src/db.ts';
 import { formatInstant, type Micros } from '../instant.ts';
 import type { LedgerRow } from '../invariants.ts';
@@ -27,15 +28,14 @@ export interface Entry {
   multiSession?: boolean;
 }
 
-export const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
 /** An INSERT of ledger rows with their own ids, so a repro and the ledger name the same rows. */
 export function insertSql(table: string, rows: readonly LedgerRow[], room = 1): string {
   const values = rows.map((r) => `(${r.id}, ${room}, ${(r.id % 50) + 1}, 'sim ${r.id}', '${formatInstant(r.at)}')`);
   return `insert into ${table} (id, room_id, sender_id, body, created_at) overriding system value values\n  ${values.join(',\n  ')}`;
 }
 
-export const createSql = (table: string, month: string) => `select create_monthly_partition(${literal(table)}, ${literal(month)}::date)`;
+export const createSql = (table: string, month: string) =>
+  `select create_monthly_partition(${escapeLiteral(table)}, ${escapeLiteral(month)}::date)`;
 
 /** The session settings an entry needs, tracked so that only changes are sent. */
 export class SessionState {
@@ -48,7 +48,7 @@ export class SessionState {
   prelude(e: Pick<Entry, 'zone' | 'clock' | 'role'>): string[] {
     const out: string[] = [];
     if (e.role !== this.role) out.push(e.role === null ? 'reset role' : `set role ${e.role}`);
-    if (e.zone !== this.zone) out.push(`set timezone = ${literal(e.zone)}`);
+    if (e.zone !== this.zone) out.push(`set timezone = ${escapeLiteral(e.zone)}`);
     if (e.clock !== this.clock) out.push(`set partkeeper.now = '${formatInstant(e.clock)}'`);
     this.zone = e.zone;
     this.clock = e.clock;

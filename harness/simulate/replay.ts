@@ -48,6 +48,18 @@ async function execute(db: Db, e: Entry, table: string): Promise<MaintenanceResu
   }
 }
 
+/**
+ * Runs `entries` in order in `db`'s one session, each in the role, TimeZone and simulated clock it
+ * names (entries that need several sessions are skipped). The rows of a successful insert join
+ * `o.ledger`; the ranges of partitions a maintenance run retires leave it. With `o.savepoints` each
+ * entry runs in `db.transaction()` (a savepoint inside an open transaction). A DbError from an entry
+ * is a violation (inserts-succeed, statements-succeed) and is returned, not thrown; other errors are.
+ *
+ * Checks every invariant after each entry with `o.checkEach`, stopping at the first violation, else
+ * once at the end; with `o.catchUp` and nothing found, runs maintenance until it has caught up and
+ * checks again. Returns the violations (none when every invariant held), where they were found and
+ * how many entries ran. Takes no lock of its own; leaves the session as the role that connected.
+ */
 export async function replay(db: Db, entries: Iterable<Entry> | AsyncIterable<Entry>, o: ReplayOptions): Promise<ReplayResult> {
   const session = new SessionState();
   const checker = new Checker(db, { table: o.table, ledger: o.ledger, ...(o.foreign ? { foreign: o.foreign } : {}) });

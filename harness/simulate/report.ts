@@ -226,6 +226,7 @@ export function renderTimeline(rows: readonly MonthRow[]): string[] {
   return out;
 }
 
+/** The report's summary as lines of text for people (counts, the longest DEFAULT wait, whether every invariant held); no trailing newlines. */
 export function renderSummary(report: SimulationReport): string[] {
   const s = report.summary;
   const statuses = Object.entries(s.runsByStatus)
@@ -244,6 +245,10 @@ export function renderSummary(report: SimulationReport): string[] {
   return lines;
 }
 
+/**
+ * A violation as lines of text for people: the step and its clocks, each broken invariant with its
+ * rule and details, the partitions with their row counts, and the repro script; no trailing newlines.
+ */
 export function renderViolation(v: ViolationReport): string[] {
   const out = [`VIOLATION at step ${v.step} (${v.label}), wall time ${v.at}, clock ${v.clock}:`];
   for (const x of v.violations) {

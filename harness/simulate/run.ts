@@ -62,6 +62,23 @@ async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: 
 
 const errorText = (e: unknown) => (e instanceof DbError ? `${e.code} ${e.message}` : String(e));
 
+/**
+ * Plays `input`, with `opts.overrides` applied, on `opts.db`, which must be an empty database: the
+ * scenario's table (livechat_messages, created or the original design's, adopted), partkeeper
+ * installed by `opts.install`, the scenario's roles; then every planned step at its simulated clock
+ * (`SET partkeeper.now`), the invariants checked after each, and a final catch-up.
+ *
+ * Returns the report: `ok` with the timeline (one row a calendar month), the summary and
+ * `durationMs` (wall milliseconds); or, at the first violation, the step, the state and a repro
+ * minimised for at most `opts.shrinkSeconds` seconds (replayed on fresh PGlite databases). A failing
+ * statement of a step is a violation in the report (inserts-succeed, statements-succeed), not a throw.
+ * Throws ScenarioError when the scenario cannot be set up here (a time zone PostgreSQL does not know,
+ * roles the connected role may not create, table settings partkeeper refuses) and DbError when the
+ * install or a check's query fails. Takes no lock of its own: the steps take what the SQL they run
+ * takes, and the longReader and killMaintenance events hold and kill sessions from `opts.connect`.
+ * The scenario's roles are dropped and its extra sessions closed on every exit; `opts.db` stays open,
+ * its partkeeper.now and TimeZone left as the last step set them.
+ */
 export async function simulate(input: Scenario, opts: SimulateOptions): Promise<SimulationReport> {
   const started = performance.now();
   const scenario = withOverrides(input, opts.overrides);

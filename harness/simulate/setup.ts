@@ -2,11 +2,12 @@
 // design's table and partitions (when the scenario starts from that history), the install, the
 // table's settings and the roles.
 import { randomBytes } from 'node:crypto';
+import { escapeLiteral } from 'pg';
 import type { Db } from '../../src/db.ts';
 import { DbError } from '../../src/db.ts';
 import { addDuration, parseInstant, type Micros } from '../instant.ts';
 import { US, type Ledger, type LedgerRow } from '../invariants.ts';
-import { insertSql, literal } from './journal.ts';
+import { insertSql } from './journal.ts';
 import { ScenarioError, type Scenario } from './scenario.ts';
 import { ORIGINAL_INDEX_DDL, ORIGINAL_MONTHS, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from '../original.ts';
 
@@ -42,7 +43,7 @@ function originalHistory(ledger: Ledger): SetupItem[] {
 function settings(s: Scenario): string | undefined {
   const entries = Object.entries(s.table);
   if (entries.length === 0) return undefined;
-  const args = entries.map(([k, v]) => `p_${k} => ${typeof v === 'number' ? v : literal(String(v))}`);
+  const args = entries.map(([k, v]) => `p_${k} => ${typeof v === 'number' ? v : escapeLiteral(String(v))}`);
   return `select partkeeper.configure('${TABLE}', ${args.join(', ')})`;
 }
 
@@ -95,6 +96,12 @@ export async function runSetup(db: Db, items: readonly SetupItem[], install: (db
   }
 }
 
+/**
+ * Drops the scenario's roles (none: does nothing): resets the session's role, gives what the owner
+ * role owns to the role that connected, then drops whatever the three roles still own or were granted
+ * in this database, and the roles. Throws DbError when they own objects in another database or the
+ * connected role may not drop them; the simulator ignores that at its end, after a failure.
+ */
 export async function dropRoles(db: Db, roles: Roles | undefined): Promise<void> {
   if (!roles) return;
   await db.exec('reset role');

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Progress } from '../archive.ts';
 import { EXIT, UsageError, type Command, type Context } from '../command.ts';
 import { DbError, type Db } from '../db.ts';
+import { number } from '../format.ts';
 
 // The steps of an online conversion, in order; each is one SQL function (sql/functions/convert_*.sql)
 // that records its state in partkeeper.conversions, so a run killed at any point resumes here.
@@ -16,7 +17,6 @@ interface StepResult {
   [key: string]: unknown;
 }
 
-const number = (n: number) => n.toLocaleString('en-US');
 const duration = (s: number) =>
   s >= 3600
     ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`

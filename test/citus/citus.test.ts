@@ -13,9 +13,10 @@ import { DbError, type Db } from '../../src/db.ts';
 import { openPostgres } from '../../src/postgres.ts';
 import { setClock } from '../../harness/clock.ts';
 import { citusDb, coordinatorAdmin, describeCitus, onWorkers, type CitusDb } from '../../harness/citus.ts';
+import { livechatTableDdl } from '../../harness/original.ts';
 import { random } from '../../harness/simulate/index.ts';
-import type { Status } from '../../src/contracts.ts';
-import { cli, codes, health, maintain, partitions, status } from '../support.ts';
+import { healthSchema, parseContract, type Status } from '../../src/contracts.ts';
+import { cli, codes, health, maintain, partitions, status } from '../../harness/support.ts';
 
 const run = promisify(execFile);
 const PSQL = '/usr/lib/postgresql/15/bin/psql';
@@ -27,14 +28,7 @@ afterAll(() => {
 
 /** The DBA's table: distributed by room_id, so the primary key includes room_id. */
 const TABLE_DDL = `
-  create table public.livechat_messages (
-      id          bigint generated always as identity,
-      room_id     bigint not null,
-      sender_id   bigint not null,
-      body        text not null,
-      created_at  timestamptz not null default now(),
-      primary key (room_id, id, created_at)
-  ) partition by range (created_at);
+  ${livechatTableDdl('public.livechat_messages', { primaryKey: 'room_id, id, created_at' })};
   create index livechat_messages_room_recent_idx on public.livechat_messages (room_id, created_at desc);
   select create_distributed_table('public.livechat_messages', 'room_id');`;
 
@@ -215,11 +209,12 @@ describeCitus('partkeeper on a Citus coordinator (table distributed by room_id)'
     // a partition over the size limit is found by its shards' bytes: the limit is what an empty one takes
     const empty = tableStatus(s).partitions.find((p) => p.partition === 'public.livechat_messages_2025_10')!;
     expect(empty.bytes).toBeLessThan(sept.bytes);
-    const small = await db.one<{ h: { checks: { check: string; message: string }[] } }>(
-      `select partkeeper.health(p_max_partition_bytes => $1) as h`,
-      [empty.bytes],
+    const small = parseContract(
+      healthSchema,
+      (await db.one<{ h: unknown }>(`select partkeeper.health(p_max_partition_bytes => $1) as h`, [empty.bytes])).h,
+      'partkeeper.health(p_max_partition_bytes)',
     );
-    expect(small.h.checks.filter((c) => c.check === 'partition_size').map((c) => c.message.split(' ')[0])).toEqual([
+    expect(small.checks.filter((c) => c.check === 'partition_size').map((c) => c.message.split(' ')[0])).toEqual([
       'public.livechat_messages_2025_09',
     ]);
   });

@@ -6,10 +6,10 @@
 import fc from 'fast-check';
 import type { MaintenanceResult } from '../src/contracts.ts';
 import type { Db } from '../src/db.ts';
-import { addDuration, formatInstant, parseInstant, utcMonthStart, type Duration, type Micros } from '../harness/instant.ts';
-import { livechatTableDdl } from '../harness/original.ts';
-import { describeViolations, INVARIANTS, Ledger, maintainSql, type Violation } from '../harness/invariants.ts';
-import { createSql, insertSql, replay, reproScript, type Entry } from '../harness/simulate/index.ts';
+import { addDuration, formatInstant, parseInstant, utcMonthStart, type Duration, type Micros } from './instant.ts';
+import { livechatTableDdl } from './original.ts';
+import { describeViolations, INVARIANTS, Ledger, maintainSql, type Violation } from './invariants.ts';
+import { createSql, insertSql, replay, reproScript, type Entry } from './simulate/index.ts';
 
 export const SESSION_ZONES = [
   'UTC',

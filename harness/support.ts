@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 // the catalog; none of them re-implements a rule the SQL owns (bounds, names, windows).
 import { vi } from 'vitest';
 import { main } from '../src/cli.ts';
-import { ORIGINAL_INDEX_DDL, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from '../harness/original.ts';
+import { ORIGINAL_INDEX_DDL, ORIGINAL_TABLE_DDL, originalPartitionsDdl } from './original.ts';
 import {
   healthSchema,
   isMaintenanceRun,
