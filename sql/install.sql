@@ -73,6 +73,7 @@ set local client_min_messages to default;
 \ir functions/ddl_locks.sql
 \ir functions/distribute_like.sql
 \ir functions/add_partition.sql
+\ir functions/retention_scope.sql
 \ir functions/expired_partitions.sql
 \ir functions/next_expiry.sql
 \ir functions/retire_partition.sql
