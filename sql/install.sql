@@ -40,6 +40,7 @@ set local client_min_messages to default;
 \ir functions/may_set_replica_role.sql
 \ir functions/error_code.sql
 \ir functions/worst_status.sql
+\ir functions/worst_check_status.sql
 \ir functions/step_failure.sql
 \ir functions/now.sql
 \ir functions/month_start.sql
