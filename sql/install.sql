@@ -40,6 +40,8 @@ set local client_min_messages to default;
 \ir functions/may_set_replica_role.sql
 \ir functions/error_code.sql
 \ir functions/worst_status.sql
+\ir functions/worst_check_status.sql
+\ir functions/step_failure.sql
 \ir functions/now.sql
 \ir functions/month_start.sql
 \ir functions/key_expr.sql
@@ -73,6 +75,7 @@ set local client_min_messages to default;
 \ir functions/ddl_locks.sql
 \ir functions/distribute_like.sql
 \ir functions/add_partition.sql
+\ir functions/retention_scope.sql
 \ir functions/expired_partitions.sql
 \ir functions/next_expiry.sql
 \ir functions/retire_partition.sql
@@ -81,6 +84,7 @@ set local client_min_messages to default;
 \ir functions/register_table.sql
 \ir functions/configure.sql
 \ir functions/unregister_table.sql
+\ir functions/busy_result.sql
 \ir functions/maintain_table.sql
 \ir functions/maintain_all.sql
 \ir procedures/run_maintenance.sql

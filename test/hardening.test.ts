@@ -153,6 +153,24 @@ describe('what retention retired stays retired', () => {
     expect(await db.one(`select count(*)::int as n from ${T} where created_at < '2026-02-01'`)).toEqual({ n: 1 });
   });
 
+  it('a partition restored below the retired range is not the next to expire, and a settled table stays settled', async () => {
+    const db = await freshDb();
+    await setClock(db, '2026-01-10 00:00:00+00');
+    await maintain(db);
+    await db.query(`select partkeeper.configure('${T}', p_retention => '1 month')`);
+    await setClock(db, '2026-04-10 00:00:00+00');
+    expect((await maintain(db)).retired.map((r) => r.partition)).toEqual([`public.${T}_2026_01`, `public.${T}_2026_02`]);
+    await db.exec(`create table restored (like ${T})`);
+    await db.query(`select partkeeper.attach_restored('${T}', 'restored', '2026-02-01', '2026-03-01')`);
+    // retention never takes February again: March is the next to expire, and at a time still ahead
+    const next = { partition: `public.${T}_2026_03`, at: '2026-05-01T00:00:00+00:00' };
+    const run = await maintain(db);
+    expect(run).toMatchObject({ status: 'ok', complete: true, retired: [], next_expiry: next });
+    expect((await status(db)).tables[0]).toMatchObject({ retention: { next_expiry: next } });
+    // so the next runs may take the settled shortcut until then
+    expect(await db.one(`select inputs ->> 'expires_at' as at from partkeeper.last_run`)).toEqual({ at: next.at });
+  });
+
   it("a table made LIKE ... INCLUDING ALL is attached on every version: the parent's identity numbers the rows", async () => {
     // PostgreSQL 17+ refuses to attach a table with an identity column of its own; before 17 it would
     // keep its own sequence. Either way the restored partition must use the parent's.

@@ -24,6 +24,17 @@ as $$
  * same direction (and by the same column, when one is named) is under way, its state is returned
  * and nothing is made ({"already": true}); one the other way or by another column is refused
  * (PK015, the hint names its next call and its undo).
+ * Its LIKE lists are its own, not partition_ddl()'s, on purpose: that one makes a partition, which
+ * its parent completes on ATTACH; a twin is a whole table that replaces p_table. So the twin takes
+ * over what a partition must not have:
+ *  - identity (INCLUDING IDENTITY): the twin numbers its rows itself, where a partition uses its parent's;
+ *  - CHECK constraints (INCLUDING CONSTRAINTS): the twin is empty and has no parent to give them,
+ *    where partition_ddl() adds its parent's CHECKs itself, valid or NOT VALID around a load;
+ *  - indexes: partition (INCLUDING ALL less INDEXES) builds them itself, its primary key with
+ *    p_column appended, which LIKE would copy without; unpartition (INCLUDING ALL) copies them,
+ *    a plain table's unique keys may be what the partitioned table's are.
+ * The rest (defaults, generated columns, storage, comments, compression, statistics) is what
+ * partition_ddl() copies too.
  * p_dry_run: returns the statements it would run ("statements") and changes nothing.
  * Every statement on the tables runs as their owner (execute_as_owner).
  * Returns {"table", "twin", "direction", "step", "already", "key_columns", "twin_key", "partitions",

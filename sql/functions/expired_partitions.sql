@@ -9,7 +9,8 @@ as $$
  * The partitions of p_parent that retention expires now, oldest first: wholly older than
  * partkeeper.now() minus the table's retention, never the current period (so never the horizon)
  * nor the DEFAULT partition, nor one below the newest range already retired (config.retired_before:
- * restored from an archive, it stays until the DBA drops it). Retention retires oldest first and never leaves a hole: once one is
+ * restored from an archive, it stays until the DBA drops it); those last two are retention_scope's
+ * rule, which next_expiry() reads too. Retention retires oldest first and never leaves a hole: once one is
  * kept, every newer one is kept too (reason_code 'older_kept'). With require_archive, one is kept
  * unless a recorded archive (partkeeper.archives) has its bounds and exactly the rows it holds now:
  *   'archive_missing'  no archive is recorded: `partkeeper archive` it;
@@ -33,10 +34,8 @@ begin
         return;
     end if;
     for r in
-        select b.partition, b.lower, b.upper from partkeeper.partition_bounds(p_parent) b
-         where not b.is_default and isfinite(b.upper) and b.upper <= v_now - v_cfg.retention and b.upper <= v_current
-           -- a range retired once and brought back (partkeeper restore) is the DBA's to drop, never retention's again
-           and b.upper > coalesce(v_cfg.retired_before, '-infinity')
+        select b.partition, b.lower, b.upper from partkeeper.retention_scope(p_parent) b
+         where b.upper <= v_now - v_cfg.retention and b.upper <= v_current
          order by b.lower
     loop
         partition := r.partition;

@@ -26,7 +26,7 @@ begin
                    ' partkeeper.horizon(regclass, timestamptz), partkeeper.horizon_target(regclass, timestamptz),'
                    ' partkeeper.coverage(regclass, timestamptz, timestamptz), partkeeper.drain_window(regclass, timestamptz),'
                    ' partkeeper.key_value(text, regtype), partkeeper.bound_literal(timestamptz, regtype), partkeeper.cron_jobs(), partkeeper.job_definitions(text, interval),'
-                   ' partkeeper.worst_status(text[]), partkeeper.next_expiry(regclass), partkeeper.log_counts(), partkeeper.metrics(),'
+                   ' partkeeper.worst_status(text[]), partkeeper.worst_check_status(text[]), partkeeper.next_expiry(regclass), partkeeper.retention_scope(regclass), partkeeper.log_counts(), partkeeper.metrics(),'
                    ' partkeeper.citus_table(regclass), partkeeper.relation_size(regclass), partkeeper.rows_estimate(regclass),'
                    ' partkeeper.conversion_next(partkeeper.conversions) to %s', p_role);
 end

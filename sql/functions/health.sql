@@ -15,7 +15,7 @@ as $$
  * The troubleshooting list as checks, for `partkeeper doctor`, alerting and dashboards.
  * Returns {"status": "ok" | "warning" | "error", "checks": [{check, table, status, message, fix}]}
  * where a check's status is ok, info, warning or error and the overall status is the worst one
- * (worst_status). Checks, per registered table:
+ * (worst_check_status). Checks, per registered table:
  *   table_exists (error: the table was dropped while registered; unregister it),
  *   default_partition (the DEFAULT partition is present),
  *   horizon (partitions for now + premake),
@@ -240,7 +240,7 @@ begin
         'fix', 'SELECT partkeeper.grant_maintenance(''role''); and GRANT <table owner> TO role; an application role needs only SELECT and INSERT on its tables.');
 
     return jsonb_build_object(
-        'status', replace(partkeeper.worst_status(array(select c ->> 'status' from jsonb_array_elements(v_checks) c)), 'failed', 'error'),
+        'status', partkeeper.worst_check_status(array(select c ->> 'status' from jsonb_array_elements(v_checks) c)),
         'checks', v_checks);
 end
 $$;

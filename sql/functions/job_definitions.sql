@@ -6,7 +6,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 /*
  * The pg_cron jobs partkeeper schedules, as (jobname, schedule, command): the one definition that
- * schedule_jobs() schedules and the month-boundary simulator plays.
+ * schedule_jobs() schedules, install's NOTICE (sql/cron.sql) names and the month-boundary simulator plays.
  *   partkeeper-frequent       p_frequent (NULL: every 5 minutes; cron syntax in UTC as pg_cron reads it)
  *   partkeeper-monthly        '0 2 1 * *' (02:00 UTC on the 1st, the original schedule)
  *   partkeeper-prune-history  '30 3 * * *': deletes cron.job_run_details rows of partkeeper-* jobs older

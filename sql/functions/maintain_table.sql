@@ -81,9 +81,7 @@ declare
     v_message text;
     v_hint text;
     v_detail text;
-    v_code record;
-    v_warning jsonb;
-    v_error jsonb;
+    v_fail record;
     r record;
 begin
     if p_parent is null then
@@ -117,10 +115,7 @@ begin
         v_lock_failed := not partkeeper.lock_table_runs(p_parent, p_wait, v_cfg.lock_timeout);
         if v_lock_failed then
             -- the running one records its own result; this one only says it did nothing
-            v_result := jsonb_strip_nulls(jsonb_build_object('table', v_name, 'status', 'busy', 'complete', false, 'clock', v_now,
-                                           'reason', 'another maintenance run holds this table; this run did nothing', 'error', v_error));
-            perform partkeeper.write_log(p_parent, 'busy', null, v_result);
-            return v_result;
+            return partkeeper.busy_result(p_parent, v_name, v_now);
         end if;
         if v_cfg.table_name is distinct from v_name then
             update partkeeper.config c set table_name = v_name where c.parent = p_parent;
@@ -160,16 +155,11 @@ begin
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
         if v_state = 'PK005' then
             -- p_wait: the running one did not finish within lock_timeout; it records its own result
-            v_result := jsonb_build_object('table', v_name, 'status', 'busy', 'complete', false, 'clock', v_now,
-                'reason', 'another maintenance run holds this table; this run did nothing',
-                'error', jsonb_strip_nulls(jsonb_build_object('code', 'lock_timeout', 'sqlstate', v_state, 'message', v_message, 'hint', nullif(v_hint, ''))));
-            perform partkeeper.write_log(p_parent, 'busy', null, v_result);
-            return v_result;
+            return partkeeper.busy_result(p_parent, v_name, v_now, (partkeeper.step_failure(v_state, v_message, v_hint, null, null)).warning);
         end if;
-        v_code := partkeeper.error_code(v_state);
-        v_error := jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'message', v_message, 'hint', nullif(v_hint, ''));
-        v_result := jsonb_build_object('table', v_name, 'status', case when v_code.severity = 'error' then 'failed' else 'warning' end,
-            'complete', false, 'clock', v_now, 'error', v_error, 'warnings', jsonb_build_array(v_error),
+        v_fail := partkeeper.step_failure(v_state, v_message, v_hint, null, null);
+        v_result := jsonb_build_object('table', v_name, 'status', case when v_fail.failed then 'failed' else 'warning' end,
+            'complete', false, 'clock', v_now, 'error', v_fail.warning, 'warnings', jsonb_build_array(v_fail.warning),
             'duration_ms', round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3));
         -- a role that may not maintain the table may not write its state either (row-level security)
         begin
@@ -190,11 +180,10 @@ begin
         end if;
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-        v_code := partkeeper.error_code(v_state);
-        v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
-        v_failed := v_failed or v_code.severity = 'error';
-        v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'safety_net',
-            'message', 'safety net not ensured: ' || v_message, 'hint', nullif(v_hint, ''));
+        v_fail := partkeeper.step_failure(v_state, 'safety net not ensured: ' || v_message, v_hint, null, '{"step": "safety_net"}');
+        v_lock_failed := v_lock_failed or v_fail.lock_timeout;
+        v_failed := v_failed or v_fail.failed;
+        v_warnings := v_warnings || v_fail.warning;
     end;
 
     -- what waits in the DEFAULT partition (one scan, as the owner; none when its files are empty)
@@ -205,11 +194,10 @@ begin
               into v_waiting from partkeeper.default_periods(p_parent) d;
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-            v_code := partkeeper.error_code(v_state);
-            v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
-            v_failed := v_failed or v_code.severity = 'error';
-            v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'read_default',
-                'message', 'the DEFAULT partition could not be read: ' || v_message, 'hint', nullif(v_hint, ''));
+            v_fail := partkeeper.step_failure(v_state, 'the DEFAULT partition could not be read: ' || v_message, v_hint, null, '{"step": "read_default"}');
+            v_lock_failed := v_lock_failed or v_fail.lock_timeout;
+            v_failed := v_failed or v_fail.failed;
+            v_warnings := v_warnings || v_fail.warning;
         end;
     end if;
 
@@ -278,32 +266,29 @@ begin
                 v_period_outcome := v_period_outcome || jsonb_build_object(r.lo::text, 'done');
             exception when others then
                 get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint, v_detail = pg_exception_detail;
-                v_code := partkeeper.error_code(v_state);
-                v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
-                v_failed := v_failed or v_code.severity = 'error';
-                if v_code.code = 'lock_timeout' then
+                v_fail := partkeeper.step_failure(v_state, format('partition for %s to %s not made: %s', r.lo, r.hi, v_message), v_hint, v_detail,
+                    jsonb_build_object('period', r.lo),
+                    jsonb_build_object(
+                        'insufficient_privilege', format('Every statement on the table runs as its owner (%s): that role needs what the message says is '
+                            'missing (CREATE on the table''s schema to make a partition, TEMP on the database for its executor).',
+                            (select c.relowner::regrole from pg_class c where c.oid = p_parent)),
+                        'fk_violation', 'A row that references the table, or that the table references, blocks this; see the detail.',
+                        'check_violation', 'A row breaks a CHECK constraint or the partition bounds; see the detail.'));
+                v_lock_failed := v_lock_failed or v_fail.lock_timeout;
+                v_failed := v_failed or v_fail.failed;
+                if v_fail.lock_timeout then
                     v_deferred := v_deferred + 1;
                 end if;
-                v_warnings := v_warnings || jsonb_strip_nulls(jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'period', r.lo,
-                    'message', format('partition for %s to %s not made: %s', r.lo, r.hi, v_message),
-                    'detail', nullif(v_detail, ''),
-                    'hint', coalesce(nullif(v_hint, ''), case v_code.code
-                        when 'insufficient_privilege' then format('Every statement on the table runs as its owner (%s): that role needs what the message says is '
-                            'missing (CREATE on the table''s schema to make a partition, TEMP on the database for its executor).',
-                            (select c.relowner::regrole from pg_class c where c.oid = p_parent))
-                        when 'fk_violation' then 'A row that references the table, or that the table references, blocks this; see the detail.'
-                        when 'check_violation' then 'A row breaks a CHECK constraint or the partition bounds; see the detail.'
-                        end)));
-                v_period_outcome := v_period_outcome || jsonb_build_object(r.lo::text, v_code.code);
+                v_warnings := v_warnings || v_fail.warning;
+                v_period_outcome := v_period_outcome || jsonb_build_object(r.lo::text, v_fail.code);
             end;
         end loop;
     exception when others then
         -- the walk itself failed (more periods than a run can make: PK001 from periods_between)
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-        v_code := partkeeper.error_code(v_state);
         v_failed := true;
-        v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'plan',
-            'message', 'the periods to make could not be listed: ' || v_message, 'hint', nullif(v_hint, ''));
+        v_warnings := v_warnings || (partkeeper.step_failure(v_state, 'the periods to make could not be listed: ' || v_message, v_hint, null,
+                                                             '{"step": "plan"}')).warning;
     end;
     if v_deferred > 0 then
         v_warnings := v_warnings || jsonb_build_object('code', case when v_lock_failed then 'lock_timeout' else 'deferred' end,
@@ -328,28 +313,25 @@ begin
                     v_retired := v_retired || jsonb_build_array(partkeeper.retire_partition(p_parent, r.partition));
                 exception when others then
                     get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint, v_detail = pg_exception_detail;
-                    v_code := partkeeper.error_code(v_state);
-                    v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
-                    v_failed := v_failed or v_code.severity = 'error';
-                    v_warnings := v_warnings || jsonb_strip_nulls(jsonb_build_object('code', v_code.code, 'sqlstate', v_state,
-                        'partition', partkeeper.qualified_name(r.partition),
-                        'message', format('%s not retired: %s', partkeeper.qualified_name(r.partition), v_message),
-                        'detail', nullif(v_detail, ''),
-                        -- partkeeper's own hint first: PostgreSQL's for 2BP01 says DROP ... CASCADE
-                        'hint', coalesce(case v_code.code
-                            when 'dependent_objects' then 'Drop what depends on the partition (the message names it), or set retention_mode to detach; never DROP ... CASCADE, which would drop it too.'
-                            when 'fk_violation' then 'Rows of other tables still reference rows of this partition: delete them, or the rows they reference, first.'
-                            end, nullif(v_hint, ''))));
+                    -- partkeeper's own hint first: PostgreSQL's for 2BP01 says DROP ... CASCADE
+                    v_fail := partkeeper.step_failure(v_state, format('%s not retired: %s', partkeeper.qualified_name(r.partition), v_message), v_hint, v_detail,
+                        jsonb_build_object('partition', partkeeper.qualified_name(r.partition)),
+                        jsonb_build_object(
+                            'dependent_objects', 'Drop what depends on the partition (the message names it), or set retention_mode to detach; never DROP ... CASCADE, which would drop it too.',
+                            'fk_violation', 'Rows of other tables still reference rows of this partition: delete them, or the rows they reference, first.'),
+                        p_hints_first => true);
+                    v_lock_failed := v_lock_failed or v_fail.lock_timeout;
+                    v_failed := v_failed or v_fail.failed;
+                    v_warnings := v_warnings || v_fail.warning;
                     exit; -- oldest first: never retire a newer partition past one that failed
                 end;
             end loop;
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_hint = pg_exception_hint;
-            v_code := partkeeper.error_code(v_state);
-            v_lock_failed := v_lock_failed or v_code.code = 'lock_timeout';
-            v_failed := v_failed or v_code.severity = 'error';
-            v_warnings := v_warnings || jsonb_build_object('code', v_code.code, 'sqlstate', v_state, 'step', 'retention',
-                'message', 'retention could not run: ' || v_message, 'hint', nullif(v_hint, ''));
+            v_fail := partkeeper.step_failure(v_state, 'retention could not run: ' || v_message, v_hint, null, '{"step": "retention"}');
+            v_lock_failed := v_lock_failed or v_fail.lock_timeout;
+            v_failed := v_failed or v_fail.failed;
+            v_warnings := v_warnings || v_fail.warning;
         end;
         v_next_expiry := partkeeper.next_expiry(p_parent);
     end if;

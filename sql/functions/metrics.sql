@@ -17,7 +17,7 @@ as $$
  * their summed duration in seconds; busy runs come from the log. Unregistering a table drops its
  * run counters with its last run: its series end.
  * health: partkeeper.health() with its default thresholds, one verdict per check and table (table
- * NULL for the database-wide checks): the worst of the table's checks by worst_status (several
+ * NULL for the database-wide checks): the worst of the table's checks by worst_check_status (several
  * partition_size checks fold into one), 'info' when every one is info.
  * Read-only. SECURITY INVOKER: a monitoring role needs grant_monitoring.
  */
@@ -53,7 +53,7 @@ begin
                                  order by f.table_name nulls last, f.check_name)
                   from (select e ->> 'check' as check_name, e ->> 'table' as table_name,
                                case when bool_and(e ->> 'status' = 'info') then 'info'
-                                    else replace(partkeeper.worst_status(array_agg(e ->> 'status')), 'failed', 'error') end as status
+                                    else partkeeper.worst_check_status(array_agg(e ->> 'status')) end as status
                           from jsonb_array_elements(v_health -> 'checks') e
                          group by 1, 2) f), '[]')));
 end

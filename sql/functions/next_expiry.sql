@@ -8,9 +8,11 @@ as $$
 /*
  * The partition of p_parent that expires next under its retention, and when:
  * {"partition": schema-qualified name, "at": its upper bound + retention, timestamptz}. The oldest
- * partition by upper bound expires first (retention retires oldest first). NULL without retention,
- * for an unregistered table, or without any finite partition. Reads the catalog only; takes no
- * lock. The one rule behind maintain_table()'s next_expiry, status() and the idle run's inputs.
+ * partition by upper bound expires first (retention retires oldest first). Only the partitions
+ * retention may retire count (retention_scope, as in expired_partitions()): a partition restored
+ * below the retired range never expires, so it is never named here. NULL without retention, for an
+ * unregistered table, or without any such partition. Reads the catalog only; takes no lock. The one
+ * rule behind maintain_table()'s next_expiry, status() and the idle run's inputs.
  */
 declare
     v_retention interval := (select c.retention from partkeeper.config c where c.parent = p_parent);
@@ -19,8 +21,7 @@ begin
         return null;
     end if;
     return (select jsonb_build_object('partition', partkeeper.qualified_name(b.partition), 'at', b.upper + v_retention)
-              from partkeeper.partition_bounds(p_parent) b
-             where not b.is_default and isfinite(b.upper)
+              from partkeeper.retention_scope(p_parent) b
              order by b.upper limit 1);
 end
 $$;

@@ -28,7 +28,8 @@ as $$
  * Not copied: identity (the parent owns it), indexes (ATTACH builds the parent's indexes on the new
  * table), foreign keys and row triggers (ATTACH clones the parent's), indexes created on single
  * partitions only (create indexes on the parent), privileges (access goes through the parent).
- * Reads the catalog only.
+ * Reads the catalog only. convert_prepare() makes a twin, a whole table rather than a partition,
+ * with LIKE lists of its own; its header says where and why they differ from this one.
  */
 declare
     v_info record := partkeeper.table_info(p_parent);

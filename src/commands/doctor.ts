@@ -80,9 +80,8 @@ Exit codes: 0 all checks pass, 2 warnings, 1 errors, 64 wrong usage.`,
         fix: skew > maxSkew ? 'Synchronise the clocks (NTP); partitions follow the server clock.' : null,
       },
     ];
-    // the SQL folds the statuses (health()'s checks and this machine's) by its one rule
-    const folded = (await db.one<{ s: string }>('select partkeeper.worst_status($1::text[]) as s', [checks.map((c) => c.status)])).s;
-    const worst = folded === 'failed' ? 'error' : folded;
+    // the SQL folds the statuses (health()'s checks and this machine's) by its one rule, in the words of checks
+    const worst = (await db.one<{ s: string }>('select partkeeper.worst_check_status($1::text[]) as s', [checks.map((c) => c.status)])).s;
     if (v.json) ctx.out(JSON.stringify({ format: FORMATS.doctor, status: worst, checks }, null, 2));
     else {
       for (const c of checks) {
