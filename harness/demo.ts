@@ -5,6 +5,7 @@ import type { Db } from '../src/db.ts';
 import { setClock } from './clock.ts';
 import { maintenanceResult } from './invariants.ts';
 import { applyBundle } from '../src/bundle.ts';
+import { baselineEngineOnly } from '../src/engine.ts';
 import { openPglite } from '../src/pglite.ts';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -33,6 +34,7 @@ async function maintain(db: Db, at: string): Promise<void> {
   say(`    partitions cover up to ${result.horizon?.slice(0, 10) ?? 'nothing at now'}`);
 }
 
+baselineEngineOnly();
 const db = await openPglite();
 try {
   const { version } = await db.one<{ version: string }>('select version()');

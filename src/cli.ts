@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { repoRoot } from './bundle.ts';
 import { EXIT, UsageError, type Command, type Context } from './command.ts';
 import { DbError, type Db } from './db.ts';
+import { baselineEngineOnly } from './engine.ts';
 import { errorOutput } from './outputs.ts';
 
 /**
@@ -182,6 +183,8 @@ export async function main(argv: string[]): Promise<number> {
  * socket the server never closed) is given two seconds, then the process exits with main()'s code.
  */
 export async function run(argv: string[]): Promise<void> {
+  // a command runs a few hundred statements; simulate plays thousands
+  if (argv[0] !== 'simulate') baselineEngineOnly();
   for (const stream of [process.stdout, process.stderr])
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
