@@ -150,9 +150,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     const d = DbError.from(e);
     if (d instanceof DbError) {
+      // a partkeeper function this command line calls and the installed bundle lacks: an older bundle
+      // (PostgreSQL's own hint there speaks of type casts)
+      const hint =
+        d.code === '42883' && /\bpartkeeper\./.test(d.message)
+          ? 'The partkeeper installed in this database is older than this command line: upgrade it with `partkeeper apply` (same connection options).'
+          : d.hint;
       err(`partkeeper ${name}: error ${d.code}: ${d.message}`);
       if (d.detail) err(`detail: ${d.detail}`);
-      if (d.hint) err(`hint: ${d.hint}`);
+      if (hint) err(`hint: ${hint}`);
       if (json)
         out(
           JSON.stringify(
@@ -160,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
               code: d.code,
               message: d.message,
               ...(d.detail ? { detail: d.detail } : {}),
-              ...(d.hint ? { hint: d.hint } : {}),
+              ...(hint ? { hint } : {}),
             }),
             null,
             2,

@@ -138,6 +138,22 @@ describe('partkeeper command line', () => {
     expect(json.status).toBe('error');
   }, 60_000);
 
+  it('against an older bundle that lacks a function it calls, says to upgrade with apply', async () => {
+    const w = await workspace();
+    await cli('apply', ...w.args);
+    // what an older install looks like to this command line: a function doctor calls is missing
+    await w.sql((db) => db.exec('drop function partkeeper.worst_check_status(text[])'));
+    const r = await cli('doctor', ...w.args, '--json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^partkeeper doctor: error 42883: function partkeeper\.worst_check_status/m);
+    expect(r.stderr).toMatch(
+      /^hint: The partkeeper installed in this database is older than this command line: upgrade it with `partkeeper apply`/m,
+    );
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: '42883', hint: expect.stringMatching(/partkeeper apply/) });
+    expect((await cli('apply', ...w.args)).code).toBe(0);
+    expect((await cli('doctor', ...w.args)).code).not.toBe(1);
+  }, 60_000);
+
   it('reports wrong usage with 64 and database errors with SQLSTATE and hint, never a stack trace', async () => {
     expect((await cli('frobnicate')).code).toBe(64);
     expect((await cli('maintain', '--frequency', '3')).code).toBe(64);
