@@ -2,7 +2,7 @@
 // maintain and could not, roles that could do more than they should, time zones whose midnight
 // happens twice, settings that made every run fail, ranges made again after retention.
 import { describe, expect, it } from 'vitest';
-import { expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
+import { applyBundle, expectSqlState, freshDb, itServer, setClock } from '../harness/testing.ts';
 import { codes, defaultRows, health, maintain, partitions, runMaintenance, status, withRoles } from '../harness/support.ts';
 
 const T = 'livechat_messages';
@@ -47,6 +47,34 @@ describe('roles do what they are documented to do', () => {
       });
       expect(await db.one(`select has_schema_privilege($1, 'chat', 'usage') as u`, [maint])).toEqual({ u: false });
       await db.exec('drop schema chat cascade');
+    });
+  });
+
+  it("maintenance by a role that may not maintain a table leaves that table's last run and log alone, also as a member of partkeeper's owner", async () => {
+    const db = await freshDb({ bundle: false });
+    await setClock(db, '2027-01-10 00:00:00+00');
+    await withRoles(db, ['installer', 'maint', 'other'], async ({ installer, maint, other }) => {
+      // installed by a table owner, whose maintenance role is a member of it (the README's setup): row-level
+      // security does not apply to that member, as partkeeper's tables are its owner's
+      await db.exec(`grant create on database ${db.name} to ${installer}; grant create on schema public to ${installer}, ${other};
+        grant ${installer} to ${maint}; set role ${installer}`);
+      await applyBundle(db);
+      await db.exec('reset role');
+      await db.query('select partkeeper.grant_maintenance($1), partkeeper.grant_maintenance($2)', [maint, other]);
+      await db.exec(`set role ${other}; create table events (at timestamptz not null) partition by range (at);
+        select partkeeper.register_table('events'); select partkeeper.maintain_table('events'); reset role`);
+      const before = await db.one(`select status, result from partkeeper.last_run where parent = 'events'::regclass`);
+      const logged = await db.one<{ n: number }>(`select count(*)::int as n from partkeeper.log where table_name = 'public.events'`);
+      await db.exec(`set role ${maint}`);
+      const r = await runMaintenance(db);
+      await db.exec('reset role');
+      expect(r.tables.find((t) => t.table === 'public.events')).toMatchObject({
+        status: 'failed',
+        error: { code: 'not_owner', sqlstate: 'PK007' },
+      });
+      expect(await db.one(`select status, result from partkeeper.last_run where parent = 'events'::regclass`)).toEqual(before);
+      expect(await db.one(`select count(*)::int as n from partkeeper.log where table_name = 'public.events'`)).toEqual(logged);
+      await db.exec(`drop table events; revoke create on database ${db.name} from ${installer}`);
     });
   });
 

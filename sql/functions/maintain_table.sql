@@ -161,13 +161,17 @@ begin
         v_result := jsonb_build_object('table', v_name, 'status', case when v_fail.failed then 'failed' else 'warning' end,
             'complete', false, 'clock', v_now, 'error', v_fail.warning, 'warnings', jsonb_build_array(v_fail.warning),
             'duration_ms', round((extract(epoch from clock_timestamp() - v_started) * 1000)::numeric, 3));
-        -- a role that may not maintain the table may not write its state either (row-level security)
-        begin
-            perform partkeeper.write_log(p_parent, 'failed', null, v_result);
-            perform partkeeper.record_run(p_parent, v_result);
-        exception when insufficient_privilege then
-            null;
-        end;
+        -- a role that may not maintain the table leaves its state alone: the owner's last run stays.
+        -- Row-level security stops it, except for members of the role that owns partkeeper's tables
+        -- (PostgreSQL exempts a table's owner), hence PK007 is not written at all.
+        if v_state <> 'PK007' then
+            begin
+                perform partkeeper.write_log(p_parent, 'failed', null, v_result);
+                perform partkeeper.record_run(p_parent, v_result);
+            exception when insufficient_privilege then
+                null;
+            end;
+        end if;
         return v_result;
     end;
 
