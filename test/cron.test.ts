@@ -1,9 +1,11 @@
 // sql/cron.sql and the schedule functions: with pg_cron for real on a server of its own, and the
 // path every database without pg_cron takes (PGlite, application databases).
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db.ts';
 import { openPostgres } from '../src/postgres.ts';
 import { startServer, type Server } from '../harness/server.ts';
+import { bundleScript } from '../src/bundle.ts';
 import { applyBundle, expectSqlState, freshDb, hasPgCron, target } from '../harness/testing.ts';
 import { health, status } from '../harness/support.ts';
 
@@ -142,6 +144,33 @@ describe.skipIf(!cronRuns)(
       await db!.query(`select cron.unschedule('partkeeper-frequent-app')`);
       expect(await jobs()).toEqual([]);
       expect((await health(db!)).checks.find((c) => c.check === 'cron')?.status).toBe('warning');
+    });
+
+    it('a table owner without USAGE on schema cron is refused before anything changes (PK009), and installs once granted', async () => {
+      // uninstall keeps tables: the reference table the suite used goes too, the owner makes its own
+      await db!.exec(bundleScript(undefined, 'sql/uninstall.sql'));
+      await db!.exec('drop table livechat_messages');
+      const owner = `pk_cron_owner_${randomBytes(3).toString('hex')}`;
+      await db!.exec(
+        `create role ${owner}; grant create on database postgres to ${owner}; grant create on schema public to ${owner};
+         set role ${owner}`,
+      );
+      try {
+        const e = await expectSqlState(applyBundle(db!), 'PK009');
+        expect(e.hint).toBe(`As a superuser: GRANT USAGE ON SCHEMA cron TO ${owner}; then install again (the jobs run as ${owner}).`);
+        expect(await db!.one(`select to_regnamespace('partkeeper') is null as none`)).toEqual({ none: true });
+        await db!.exec(`reset role; grant usage on schema cron to ${owner}; set role ${owner}`);
+        await applyBundle(db!);
+        await db!.exec('reset role');
+        expect(
+          (await db!.query<{ username: string }>(`select username from cron.job where jobname like 'partkeeper-%'`)).map((j) => j.username),
+        ).toEqual([owner, owner, owner]);
+      } finally {
+        await db!.exec('reset role');
+        await db!.exec(`select cron.unschedule(jobid) from cron.job where username = '${owner}'`);
+        await db!.exec(bundleScript(undefined, 'sql/uninstall.sql'));
+        await db!.exec(`reassign owned by ${owner} to current_user; drop owned by ${owner}; drop role ${owner}`);
+      }
     });
   },
 );

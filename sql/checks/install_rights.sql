@@ -8,6 +8,8 @@
 --   TEMP on the database (PostgreSQL grants it to PUBLIC by default): maintenance runs every
 --     statement through a temporary function owned by the table's owner, and install makes the
 --     current partitions at once.
+--   USAGE on schema cron, where the pg_cron extension is installed in this database: install
+--     schedules its jobs there, as the installing role.
 -- Reading cron.database_name needs none of them: partkeeper.cron_database() does without it.
 do $rights$
 declare
@@ -38,6 +40,14 @@ begin
         raise exception 'role % may not create the original interface''s functions in schema public: it lacks CREATE on schema public', current_user
             using errcode = 'PK009',
                   hint = pg_catalog.format('As the owner of schema public or a superuser: GRANT CREATE ON SCHEMA public TO %I; then install again.', current_user);
+    end if;
+    -- (pg_cron's extension lives in pg_catalog; its objects are in the schema cron it makes)
+    if exists (select from pg_catalog.pg_extension e where e.extname = 'pg_cron')
+       and pg_catalog.to_regnamespace('cron') is not null
+       and not pg_catalog.has_schema_privilege('cron', 'USAGE') then
+        raise exception 'role % may not schedule partkeeper''s pg_cron jobs in database %: it lacks USAGE on schema cron', current_user, v_db
+            using errcode = 'PK009',
+                  hint = pg_catalog.format('As a superuser: GRANT USAGE ON SCHEMA cron TO %I; then install again (the jobs run as %I).', current_user, current_user);
     end if;
     if not pg_catalog.has_database_privilege(v_db, 'TEMP') then
         raise exception 'role % lacks TEMP on database %, which maintenance needs for its per-session executor', current_user, v_db
