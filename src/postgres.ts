@@ -20,13 +20,13 @@ const types = {
  * PGDATABASE, PGUSER and PGPASSWORD as libpq reads them, then ~/.pgpass when the server asks for a
  * password). One pg.Client, not a pool: session state (SET partkeeper.now, roles, temp tables,
  * advisory locks) must stay on the connection its caller holds. `applicationName` is what
- * pg_stat_activity shows. The connect timeout is the URL's connect_timeout, else PGCONNECT_TIMEOUT,
+ * pg_stat_activity shows: PGAPPNAME, else 'partkeeper'; the URL's application_name wins over both. The connect timeout is the URL's connect_timeout, else PGCONNECT_TIMEOUT,
  * else 30 seconds (at least 2). Throws DbError with the server's SQLSTATE when the server refuses the
  * session (28P01 a wrong or missing password, 3D000 no such database), the driver's Error when no
  * server answers (ECONNREFUSED, the timeout). Once the connection is lost, every later call throws
  * the reason as a DbError (the server's FATAL, else 08006). Takes no lock.
  */
-export async function openPostgres(url?: string, applicationName = 'partkeeper'): Promise<Db> {
+export async function openPostgres(url?: string, applicationName = process.env.PGAPPNAME || 'partkeeper'): Promise<Db> {
   // Without a URL, node-postgres reads PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD like libpq.
   const client = new pg.Client({
     ...(url ? { connectionString: url } : {}),

@@ -138,6 +138,29 @@ describe('partkeeper command line', () => {
     expect(json.status).toBe('error');
   }, 60_000);
 
+  itServer("connections show as PGAPPNAME when it is set, else as 'partkeeper'; the URL's application_name wins", async () => {
+    const db = await freshDb();
+    const name = async (url: string) => {
+      const c = await openPostgres(url);
+      try {
+        return (await c.one<{ n: string }>(`select current_setting('application_name') as n`)).n;
+      } finally {
+        await c.close();
+      }
+    };
+    const saved = process.env.PGAPPNAME;
+    try {
+      delete process.env.PGAPPNAME;
+      expect(await name(db.url!)).toBe('partkeeper');
+      process.env.PGAPPNAME = 'chat-maintenance';
+      expect(await name(db.url!)).toBe('chat-maintenance');
+      expect(await name(`${db.url!}&application_name=from-url`)).toBe('from-url');
+    } finally {
+      if (saved === undefined) delete process.env.PGAPPNAME;
+      else process.env.PGAPPNAME = saved;
+    }
+  });
+
   it('against an older bundle that lacks a function it calls, says to upgrade with apply', async () => {
     const w = await workspace();
     await cli('apply', ...w.args);
