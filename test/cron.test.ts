@@ -19,6 +19,14 @@ describe('without pg_cron in the database', () => {
     expect(notice?.message).toMatch(
       /cron\.schedule_in_database\('partkeeper-frequent-[^']+', '\*\/5 \* \* \* \*', 'CALL partkeeper\.run_maintenance\(\)'/,
     );
+    // every job, the maintenance ones as the installing role; what follows "run:" is SQL alone, to paste
+    const { user } = await db.one<{ user: string }>('select current_user as user');
+    const sql = notice!.message.split(' run: ')[1]!;
+    expect(sql.match(/SELECT cron\.schedule(_in_database)?\(/g)).toHaveLength(3);
+    expect(sql).toContain(`'partkeeper-monthly-${db.name}', '0 2 1 * *', 'CALL partkeeper.run_maintenance()', '${db.name}', '${user}');`);
+    expect(sql).toMatch(
+      /SELECT cron\.schedule\('partkeeper-prune-history', '30 3 \* \* \*', 'DELETE FROM cron\.job_run_details [^;]*'\);$/,
+    );
     await expectSqlState(db.query('select partkeeper.schedule_jobs()'), 'PK001');
     expect(await db.one('select partkeeper.unschedule_jobs() as n')).toEqual({ n: 0 });
     expect(await db.one('select partkeeper.cron_jobs() as j')).toEqual({ j: null });
@@ -144,6 +152,30 @@ describe.skipIf(!cronRuns)(
       await db!.query(`select cron.unschedule('partkeeper-frequent-app')`);
       expect(await jobs()).toEqual([]);
       expect((await health(db!)).checks.find((c) => c.check === 'cron')?.status).toBe('warning');
+    });
+
+    it("install's NOTICE in a database without pg_cron is SQL that schedules every job when run in the pg_cron database", async () => {
+      const app = `pk_cron_app_${randomBytes(3).toString('hex')}`;
+      await db!.exec(`create database ${app}`);
+      const other = await openPostgres(server!.url(app));
+      try {
+        await other.exec('set partkeeper.premake_on_install = off');
+        await applyBundle(other);
+        const notice = other.notices.find((n) => n.message.includes('no jobs scheduled'))!;
+        await db!.exec(notice.message.split(' run: ')[1]!);
+        const made = await db!.query<Job & { username: string }>(
+          `select jobname, schedule, command, database, active, username from cron.job where jobname like 'partkeeper-%' order by jobname`,
+        );
+        expect(made.map((j) => [j.jobname, j.database, j.username])).toEqual([
+          [`partkeeper-frequent-${app}`, app, 'postgres'],
+          [`partkeeper-monthly-${app}`, app, 'postgres'],
+          ['partkeeper-prune-history', 'postgres', 'postgres'],
+        ]);
+      } finally {
+        await other.close();
+        await db!.exec(`select cron.unschedule(jobid) from cron.job where jobname like 'partkeeper-%'`);
+        await db!.exec(`drop database ${app}`);
+      }
     });
 
     it('a table owner without USAGE on schema cron is refused before anything changes (PK009), and installs once granted', async () => {
