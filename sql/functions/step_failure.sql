@@ -13,17 +13,14 @@ as $$
  * concerns). p_message is the whole message, the step's words before PostgreSQL's.
  * hint: PostgreSQL's (empty counts as none) or partkeeper's own for the code (p_hints, code -> text),
  * partkeeper's first when p_hints_first (where PostgreSQL's would mislead, as DROP ... CASCADE does).
- * Two shapes, each what its steps have always reported: with p_detail NULL the warning keeps every
- * key, hint null when there is none; with p_detail given ('' when PostgreSQL gave none) detail is
- * added and every key without a value is left out. Raises nothing; NULL p_fields adds nothing.
+ * One shape: hint is null when there is none; detail (PostgreSQL's; NULL or '' for none) is there
+ * only when there is one. Raises nothing; NULL p_fields adds nothing.
  */
 select e.code, e.code = 'lock_timeout', e.severity = 'error',
-       case when p_detail is null then w.warning
-            else jsonb_strip_nulls(w.warning || jsonb_build_object('detail', nullif(p_detail, ''))) end
+       jsonb_build_object('code', e.code, 'sqlstate', p_sqlstate, 'message', p_message,
+                          'hint', case when p_hints_first then coalesce(p_hints ->> e.code, nullif(p_hint, ''))
+                                       else coalesce(nullif(p_hint, ''), p_hints ->> e.code) end)
+       || coalesce(p_fields, '{}')
+       || case when nullif(p_detail, '') is null then '{}'::jsonb else jsonb_build_object('detail', p_detail) end
   from partkeeper.error_code(p_sqlstate) e
- cross join lateral (
-       select jsonb_build_object('code', e.code, 'sqlstate', p_sqlstate, 'message', p_message,
-                                 'hint', case when p_hints_first then coalesce(p_hints ->> e.code, nullif(p_hint, ''))
-                                              else coalesce(nullif(p_hint, ''), p_hints ->> e.code) end)
-              || coalesce(p_fields, '{}') as warning) w
 $$;
