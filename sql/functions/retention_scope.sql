@@ -15,9 +15,8 @@ as $$
  * catalog and partkeeper.config only; takes no lock.
  */
 select b.partition, b.lower, b.upper
-  from partkeeper.partition_bounds(p_parent) b
- where not b.is_default and isfinite(b.upper)
-   and b.upper > coalesce((select c.retired_before from partkeeper.config c where c.parent = p_parent), '-infinity')
-   and exists (select from partkeeper.config c where c.parent = p_parent)
+  from partkeeper.config c, partkeeper.partition_bounds(p_parent) b
+ where c.parent = p_parent
+   and not b.is_default and isfinite(b.upper) and b.upper > coalesce(c.retired_before, '-infinity')
  order by b.lower
 $$;
