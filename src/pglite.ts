@@ -9,8 +9,8 @@ import { parseTar } from 'nanotar';
 import { Session, textParsers, toNotice, type Db } from './db.ts';
 
 // initdb in WASM costs ~2.5 s, loading a dumped data dir ~0.5 s: every new database, in
-// memory or in a new folder, is a clone of a dump, kept per process and on disk (vitest
-// forks a process per test file), keyed by the PGlite version and by what the dump holds.
+// memory or in a new folder, is a clone of a dump, kept per process and on disk (for the
+// next process: each command is one), keyed by the PGlite version and by what the dump holds.
 const pkgDir = path.resolve(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..');
 const { version } = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string };
 const cacheDir = path.resolve(pkgDir, '../../.cache/partkeeper');
