@@ -253,6 +253,11 @@ async function copyForStandby(
   try {
     const { rows } = await client.query<{ v: number }>(`select current_setting('server_version_num')::int as v`);
     const before15 = rows[0]!.v < 150000;
+    // A temporary slot keeps the primary's WAL from before the backup's start for as long as this
+    // session lasts: the copy below takes a while, and the other tests' WAL (a CREATE DATABASE writes
+    // the whole template to it) brings checkpoints that would otherwise recycle the segments the
+    // standby needs to become consistent, which it would then wait for for ever.
+    await client.query(`select pg_create_physical_replication_slot('partkeeper_standby_copy_' || pg_backend_pid(), true, true)`);
     await client.query(before15 ? `select pg_start_backup('standby', true, false)` : `select pg_backup_start('standby', true)`);
     // WAL segments are copied after the stop, and only those the standby replays from
     const isSegment = (name: string) => /^[0-9A-F]{24}$/.test(name);
